@@ -1,0 +1,75 @@
+# Health assistant: one command to run it, one to test it.
+#   make run    set up if needed, then start Rasa, the action server (and the edge) with embedded defaults
+#   make test   set up if needed, then run every check CI runs
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY310 := $(shell scripts/find_python.sh 3.10 2>/dev/null)
+PY311 := $(shell scripts/find_python.sh 3.11 2>/dev/null)
+VENV := .venv
+RVENV := .venv-rasa
+RASA := PYTHONPATH=$(CURDIR) $(RVENV)/bin/rasa
+MODEL := models/assistant.tar.gz
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Everything the trained Rasa model depends on: a change to any of these retrains it.
+TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
+
+.PHONY: help setup run test lint unit rasa-checks e2e train eval-nlu clean
+
+help:
+	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
+	@echo "make test      set up (if needed) and run every check (what CI runs)"
+	@echo "make setup     create .venv (Python 3.11) and .venv-rasa (Python 3.10), train the model"
+	@echo "make train     retrain the Rasa model if its inputs changed"
+	@echo "make eval-nlu  5-fold cross-validation of the NLU pipeline (slow; not in CI)"
+
+setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
+
+$(VENV)/.installed: requirements/app.txt pyproject.toml
+	@test -n "$(PY311)" || { scripts/find_python.sh 3.11; exit 1; }
+	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
+	$(VENV)/bin/python -m pip install -q -r requirements/app.txt
+	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+$(RVENV)/.installed: requirements/rasa.txt
+	@test -n "$(PY310)" || { scripts/find_python.sh 3.10; exit 1; }
+	test -x $(RVENV)/bin/python || $(PY310) -m venv $(RVENV)
+	$(RVENV)/bin/python -m pip install -q --upgrade pip==24.0 setuptools==70.3.0 wheel==0.45.1
+	$(RVENV)/bin/python -m pip install -q -r requirements/rasa.txt
+	touch $@
+
+train: $(RVENV)/.installed $(MODEL)
+
+# Rasa's own fingerprinting would also skip an unchanged model, but only after a 20 s start-up;
+# make's timestamps skip it for free.
+$(MODEL): $(TRAIN_INPUTS) | $(RVENV)/.installed
+	@mkdir -p models
+	$(RASA) train --config config.yml --domain domain.yml --data nlu/data --out models --fixed-model-name assistant
+	@touch $@
+
+run: setup
+	@mkdir -p var
+	$(VENV)/bin/honcho start -f Procfile
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check actions tests bench scripts nlu bot
+
+# Rasa-side tests (custom components) run in the Rasa venv; everything else in .venv.
+unit: setup
+	PYTHONPATH=$(CURDIR) $(RVENV)/bin/python -m pytest -q tests/nlu
+	$(VENV)/bin/python -m pytest -q --ignore=tests/nlu
+
+test: setup lint unit
+
+eval-nlu: setup
+	$(RASA) test nlu --config config.yml --nlu nlu/data --cross-validation --folds 5 --out bench/results/nlu-cv
+	$(VENV)/bin/python bench/nlu_report.py bench/results/nlu-cv
+
+clean:
+	rm -rf $(VENV) $(RVENV) models/*.tar.gz var .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Capabilities whose services are still being built: say so, never improvise medical content."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+
+class PendingCapabilityAction(Action, ABC):
+    """Says the capability is being set up; subclasses name it (abstract: not registered)."""
+
+    capability = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action name in domain.yml."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_capability_pending", capability=self.capability)
+        return []
+
+
+class ActionAnswerHealthQuestion(PendingCapabilityAction):
+    """Health and medicine questions (the knowledge base answers them once it lands)."""
+
+    capability = "Answering health and medicine questions from the knowledge base"
+
+    def name(self) -> str:
+        return "action_answer_health_question"
+
+
+class ActionCheckPhoto(PendingCapabilityAction):
+    """Wound photo checks (the photo checker fills this in)."""
+
+    capability = "Checking photos"
+
+    def name(self) -> str:
+        return "action_check_photo"
+
+
+class ActionAnalyzeRecord(PendingCapabilityAction):
+    """Health record explanations (the EHR analyzer fills this in)."""
+
+    capability = "Explaining health records"
+
+    def name(self) -> str:
+        return "action_analyze_record"

@@ -1,0 +1,1 @@
+"""Rasa-side code and data (runs in .venv-rasa, Python 3.10)."""

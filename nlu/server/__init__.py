@@ -1,0 +1,1 @@
+"""Rasa-server plugins of the project: the REST channel guard and the privacy tracker store."""

@@ -1,0 +1,128 @@
+"""Start the real action server and Rasa server once per session, on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "assistant.tar.gz"
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Poll ``url`` until it answers 200; fail with the process log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} exited early ({process.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not come up in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass
+class Stack:
+    """The running assistant: where it listens, its database and its logs."""
+
+    rasa_url: str
+    actions_url: str
+    tracker_db: Path
+    logs: list[Path] = field(default_factory=list)
+
+    def send(self, sender: str, text: Any, **kwargs: Any) -> requests.Response:
+        """POST one message to the REST channel."""
+        return requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=120,
+            **kwargs,
+        )
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """Send a message and return the texts of the replies (asserting a 200)."""
+        response = self.send(sender, text)
+        assert response.status_code == 200, response.text
+        return [reply.get("text", "") for reply in response.json()]
+
+    def parse(self, text: str) -> dict[str, Any]:
+        response = requests.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stored_events(self, sender: str) -> int:
+        """How many events the tracker store holds for ``sender``."""
+        with sqlite3.connect(self.tracker_db) as db:
+            (count,) = db.execute(
+                "SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)
+            ).fetchone()
+        return int(count)
+
+
+def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    handle = log.open("w")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The real Rasa server + action server, started once for all end-to-end tests."""
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
+    tmp = tmp_path_factory.mktemp("stack")
+    rasa_port, actions_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "ACTIONS_PORT": str(actions_port),
+        "RASA_PORT": str(rasa_port),
+        "HEALTHBOT_TRACKER_DB": str(tmp / "tracker.db"),
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    logs = [tmp / "actions.log", tmp / "rasa.log"]
+    actions = _start(["scripts/run_actions.sh"], env, logs[0])
+    rasa = _start(["scripts/run_rasa.sh"], env, logs[1])
+    try:
+        stack = Stack(
+            f"http://127.0.0.1:{rasa_port}",
+            f"http://127.0.0.1:{actions_port}",
+            tmp / "tracker.db",
+            logs,
+        )
+        wait_until_up(f"{stack.actions_url}/health", actions, logs[0], START_TIMEOUT_S)
+        wait_until_up(f"{stack.rasa_url}/status", rasa, logs[1], START_TIMEOUT_S)
+        yield stack
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id per test."""
+    return f"e2e-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,109 @@
+"""Tests for the numpy all-MiniLM-L6-v2 encoder and its Rasa featurizer.
+
+The reference (`fixtures/minilm_reference.json`) was computed once with sentence-transformers 6.2 +
+torch in the tooling environment (.venv, Python 3.11): word-piece ids from the model's own tokenizer
+and
+normalised sentence embeddings. Run with::
+
+    cd /work/main && PYTHONPATH=. .venv-rasa/bin/python -m pytest
+    tests/nlu/components/test_minilm_featurizer.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu.components.minilm_encoder import MiniLMEncoder
+from nlu.components.minilm_featurizer import MiniLMFeaturizer
+
+REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "minilm_reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Iterator[MiniLMEncoder]:
+    """Load the weights once for the module (about 0.5 s)."""
+    yield MiniLMEncoder()
+
+
+@pytest.fixture
+def default_model_storage(tmp_path: Path) -> ModelStorage:
+    """Rasa's own test fixture of that name (its conftest does not ship with the wheel)."""
+    return LocalModelStorage.create(tmp_path)
+
+
+@pytest.fixture
+def default_execution_context() -> ExecutionContext:
+    """Rasa's own test fixture of that name."""
+    return ExecutionContext(GraphSchema({}), "test-minilm")
+
+
+@pytest.fixture
+def featurizer(
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
+) -> MiniLMFeaturizer:
+    """The component as Rasa builds it."""
+    config: dict[str, Any] = MiniLMFeaturizer.get_default_config()
+    return MiniLMFeaturizer.create(
+        config, default_model_storage, Resource("minilm"), default_execution_context
+    )
+
+
+def _tokenized(text: str) -> Message:
+    message = Message(data={TEXT: text})
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process([message])
+    return message
+
+
+@pytest.mark.parametrize("index", range(len(REFERENCE["texts"])))
+def test_word_pieces_match_reference_tokenizer(encoder: MiniLMEncoder, index: int) -> None:
+    tok = encoder.tokenizer
+    ids = [tok.cls_id, *(p.id for p in tok.tokenize(REFERENCE["texts"][index])), tok.sep_id]
+    assert ids == REFERENCE["input_ids"][index]
+
+
+def test_sentence_embeddings_match_sentence_transformers(encoder: MiniLMEncoder) -> None:
+    mine = encoder.encode(REFERENCE["texts"])
+    reference = np.asarray(REFERENCE["embeddings"], dtype=np.float64)
+    cosine = (mine * reference).sum(axis=1) / np.linalg.norm(reference, axis=1)
+    assert cosine.min() >= 0.999
+
+
+def test_batching_does_not_change_results(encoder: MiniLMEncoder) -> None:
+    texts = REFERENCE["texts"]
+    together = encoder.encode(texts, batch_size=8)
+    alone = np.concatenate([encoder.encode([t]) for t in texts])
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_featurizer_adds_one_vector_per_token_and_a_sentence_vector(
+    featurizer: MiniLMFeaturizer, encoder: MiniLMEncoder
+) -> None:
+    text = REFERENCE["texts"][0]
+    message = _tokenized(text)
+    featurizer.process([message])
+    sequence, sentence = message.get_dense_features(TEXT)
+    assert sequence is not None and sentence is not None
+    assert sequence.features.shape == (len(message.get(TOKENS_NAMES[TEXT])), 384)
+    assert np.abs(sequence.features).sum(axis=1).min() > 0  # every token got a vector
+    assert np.allclose(sentence.features[0], encoder.encode([text])[0], atol=1e-5)
+
+
+def test_training_data_and_empty_messages(featurizer: MiniLMFeaturizer) -> None:
+    messages = [_tokenized("book a doctor"), Message(data={TEXT: ""})]
+    featurizer.process_training_data(TrainingData(training_examples=messages))
+    assert messages[0].get_dense_features(TEXT)[1] is not None
+    assert messages[1].get_dense_features(TEXT) == (None, None)
