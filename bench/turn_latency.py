@@ -71,33 +71,50 @@ class Plan:
 
     messages: tuple[str, ...]
     answers: tuple[tuple[str, str], ...] = ()
+    labels: tuple[str, ...] = ()  # what each message is, to split latency by kind of turn
+
+    def label(self, position: int) -> str:
+        """The kind of turn at `position` (INTAKE answers are all `intake_answer`)."""
+        if self.messages[position] == INTAKE:
+            return "intake_answer"
+        return self.labels[position] if position < len(self.labels) else f"step{position}"
 
 
+OUR_LABELS = ("greet", "report_symptom", INTAKE, "health_question", "thanks")
 OUR_PLANS = (
     Plan(
         ("hi there", "i've got a sore throat", INTAKE, "what causes high blood pressure?",
          "thanks"),
         (("main symptom", "a sore throat"), ("Where on your body", "my throat"),
          ("How long", "about 3 days"), ("How bad", "pretty bad")),
+        OUR_LABELS,
     ),
     Plan(
         ("hello", "i have a bad headache", INTAKE, "what are the symptoms of diabetes",
          "thank you"),
         (("main symptom", "headache"), ("Where on your body", "my head"),
          ("How long", "since yesterday"), ("How bad", "moderate")),
+        OUR_LABELS,
     ),
     Plan(
         ("good morning", "my lower back hurts", INTAKE, "is ibuprofen safe to take daily?",
          "thanks a lot"),
         (("main symptom", "back pain"), ("Where on your body", "lower back"),
          ("How long", "for a week"), ("How bad", "mild")),
+        OUR_LABELS,
     ),
 )  # fmt: skip
 
 BASELINE_PLANS = (
-    Plan(("hello", "I am very sad", "yes", "bye")),
-    Plan(("hi", "I am great", "are you a bot?", "goodbye")),
-    Plan(("hey there", "not very good", "no", "see you later")),
+    Plan(("hello", "I am very sad", "yes", "bye"), (), ("greet", "mood", "affirm", "goodbye")),
+    Plan(
+        ("hi", "I am great", "are you a bot?", "goodbye"), (), ("greet", "mood", "bot", "goodbye")
+    ),
+    Plan(
+        ("hey there", "not very good", "no", "see you later"),
+        (),
+        ("greet", "mood", "deny", "goodbye"),
+    ),
 )
 
 
@@ -109,11 +126,13 @@ class ConversationState:
     position: int = 0
     intake_turns: int = 0
     intake_completed: bool = False
+    last_label: str = ""
 
     def next_message(self, replies: list[str]) -> str | None:
         """Return what the user says next, or None when the plan is finished."""
         while self.position < len(self.plan.messages):
             message = self.plan.messages[self.position]
+            self.last_label = self.plan.label(self.position)
             if message != INTAKE:
                 self.position += 1
                 return message
@@ -145,6 +164,7 @@ class Sample:
     """Latencies and outcomes of one measured setting (merged over rounds)."""
 
     latencies_s: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     conversations: int = 0
     intakes_completed: int = 0
@@ -154,6 +174,8 @@ class Sample:
     def merge(self, other: Sample) -> None:
         """Add another round's numbers to this one."""
         self.latencies_s += other.latencies_s
+        for label, values in other.by_step.items():
+            self.by_step.setdefault(label, []).extend(values)
         self.errors += other.errors
         self.conversations += other.conversations
         self.intakes_completed += other.intakes_completed
@@ -198,7 +220,8 @@ async def run_conversation(
         except (httpx.HTTPError, ValueError):
             sample.errors += 1
             break
-        sample.latencies_s.append(time.perf_counter() - started)
+        sample.latencies_s.append(elapsed := time.perf_counter() - started)
+        sample.by_step.setdefault(state.last_label, []).append(elapsed)
         sent += 1
         if len(sample.transcript) < 12:
             sample.transcript.append({"user": text, "bot": replies})
@@ -418,22 +441,29 @@ def wait_for_model(model: Path, timeout_s: float) -> None:
 # --- Measurement plan ----------------------------------------------------------------------
 
 
-def stats(sample: Sample) -> dict[str, Any]:
-    """n, errors, mean/p50/p95/max in ms and throughput for one setting."""
-    values = sorted(sample.latencies_s)
-    out: dict[str, Any] = {"n": len(values), "errors": sample.errors}
+def latency_stats(latencies_s: Sequence[float]) -> dict[str, Any]:
+    """n and mean/p50/p95/max in ms (inclusive quantiles) of a list of latencies."""
+    values = sorted(latencies_s)
+    out: dict[str, Any] = {"n": len(values)}
     if len(values) >= 2:
         cuts = statistics.quantiles(values, n=100, method="inclusive")
         out |= {
-            "mean_ms": 1000 * statistics.fmean(values),
-            "p50_ms": 1000 * cuts[49],
-            "p95_ms": 1000 * cuts[94],
-            "max_ms": 1000 * values[-1],
+            "mean_ms": round(1000 * statistics.fmean(values), 1),
+            "p50_ms": round(1000 * cuts[49], 1),
+            "p95_ms": round(1000 * cuts[94], 1),
+            "max_ms": round(1000 * values[-1], 1),
         }
-        out = {k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}
-    out["turns_per_s"] = round(len(values) / sample.wall_s, 2) if sample.wall_s else None
+    return out
+
+
+def stats(sample: Sample, by_step: bool = False) -> dict[str, Any]:
+    """Latency statistics, errors and throughput of one setting (optionally per kind of turn)."""
+    out = latency_stats(sample.latencies_s) | {"errors": sample.errors}
+    out["turns_per_s"] = round(out["n"] / sample.wall_s, 2) if sample.wall_s else None
     out["conversations"] = sample.conversations
     out["intakes_completed"] = sample.intakes_completed
+    if by_step:
+        out["by_step"] = {label: latency_stats(v) for label, v in sorted(sample.by_step.items())}
     return out
 
 
@@ -451,8 +481,10 @@ async def measure(
     assistants: Sequence[Assistant], args: argparse.Namespace
 ) -> dict[str, dict[str, Sample]]:
     """Interleave assistants per setting and alternate who goes first each round."""
-    results = {a.name: {"c1": Sample(), f"c{args.conversations}": Sample()} for a in assistants}
+    keys = ("c1", f"c{args.conversations}", "parse_c1")
+    results = {a.name: {key: Sample() for key in keys} for a in assistants}
     per_round = max(1, args.turns // args.rounds)
+    parse_per_round = max(1, args.parse_requests // args.rounds)
     for assistant in assistants:
         results[assistant.name]["warmup"] = await warm_up(
             assistant, args.conversations, args.max_setting_s
@@ -466,10 +498,10 @@ async def measure(
                 )
                 results[assistant.name][f"c{concurrency}"].merge(sample)
                 log(f"round {round_index + 1} {assistant.name} c{concurrency}: {stats(sample)}")
-    for assistant in assistants:
-        texts = plan_texts(assistant.plans)
-        parse = await run_parse_only(assistant.url, texts, args.parse_requests, args.max_setting_s)
-        results[assistant.name]["parse_c1"] = parse
+        for assistant in order:
+            texts = plan_texts(assistant.plans)
+            parse = await run_parse_only(assistant.url, texts, parse_per_round, args.max_setting_s)
+            results[assistant.name]["parse_c1"].merge(parse)
     return results
 
 
@@ -513,7 +545,10 @@ def build_report(
     results: dict[str, dict[str, Sample]], memory: dict[str, dict[str, float]], meta: dict[str, Any]
 ) -> dict[str, Any]:
     """The JSON document: settings, per-setting stats, memory, ratios and the verdict."""
-    table = {name: {k: stats(s) for k, s in settings.items()} for name, settings in results.items()}
+    table = {
+        name: {key: stats(sample, by_step=True) for key, sample in settings.items()}
+        for name, settings in results.items()
+    }
     conc = f"c{meta['settings']['conversations']}"
     ratios = {
         f"{setting}_{key}": ratio(table["ours"][setting], table["baseline"][setting], key)

@@ -89,7 +89,9 @@ class ContextRules:
             pseudo=compile_phrases(config["pseudo"]),
             terminators=compile_phrases(config["terminators"]),
             comma_clause=re.compile(rf", (?:{subjects})(?!\w)"),
-            and_clause=re.compile(rf"(?<!\w)(?:and|so|because|cause|cuz|coz|then) (?:{subjects})(?!\w)"),
+            and_clause=re.compile(
+                rf"(?<!\w)(?:and|so|because|cause|cuz|coz|then) (?:{subjects})(?!\w)"
+            ),
             question_start=re.compile(r"(?:" + "|".join(config["question_starts"]) + r")(?!\w)"),
             personal=compile_phrases(config["personal"]),
         )
@@ -141,7 +143,8 @@ class MessageContext:
         before = bisect_right(self._sentence_breaks, start) - 1
         after = bisect_left(self._sentence_breaks, end)
         left = self._sentence_breaks[before] + 1 if before >= 0 else 0
-        right = self._sentence_breaks[after] if after < len(self._sentence_breaks) else len(self.text)
+        breaks = self._sentence_breaks
+        right = breaks[after] if after < len(breaks) else len(self.text)
         return left, right
 
     def _clause_start(self, start: int) -> int:

@@ -4,7 +4,7 @@ Why: patients type fast and loosely ("cant breathe", "CHEST PIAN!!", "light-head
 detector must report where in *their* text a flag was found. So we lower-case, drop apostrophes,
 turn hyphens, emoji and other symbols into word breaks, fix a few common typos, and keep each
 token's original span. Only the first ``MAX_CHARS`` characters are read and over-long tokens are
-replaced, which bounds the work done on hostile input (50,000 characters, binary junk, emoji floods).
+replaced, which bounds the work done on hostile input (50,000 characters, binary junk, emoji).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _lower_same_length(raw: str) -> str:
 def _normal_token(token: str, typos: Mapping[str, str]) -> str:
     """One token as the patterns expect it: no apostrophes, typos fixed, punctuation unified."""
     if len(token) == 1 and token in _SENTENCE_PUNCT:
-        return "." if token in "\n\r" else token
+        return "." if token in "\n\r" else token  # noqa: S105 - punctuation, not a secret
     word = _APOSTROPHES_RE.sub("", token)
     if len(word) > MAX_TOKEN_CHARS:
         return "x"

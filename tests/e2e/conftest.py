@@ -17,7 +17,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "assistant.tar.gz"
+MODEL = Path(os.environ.get("HEALTHBOT_TEST_MODEL", ROOT / "models" / "assistant.tar.gz"))
 START_TIMEOUT_S = 240
 
 
@@ -98,6 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "RASA_PORT": str(rasa_port),
         "HEALTHBOT_TRACKER_DB": str(tmp / "tracker.db"),
         "RASA_TELEMETRY_ENABLED": "false",
+        "RASA_MODEL": str(MODEL),
     }
     logs = [tmp / "actions.log", tmp / "rasa.log"]
     actions = _start(["scripts/run_actions.sh"], env, logs[0])

@@ -1,0 +1,73 @@
+"""`healthbot`: command-line tools for the people who run the assistant.
+
+Commands stay small and scriptable (JSON with --json); later issues add their own groups
+(knowledge base, record analysis, photo checks) here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+
+def _red_flags(args: argparse.Namespace) -> int:
+    from actions.safety.red_flags import default_detector
+
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    flags = [flag.to_dict() for flag in default_detector().detect(text)]
+    if args.json:
+        print(json.dumps(flags, ensure_ascii=False, indent=2))
+    elif not flags:
+        print("no red flags")
+    else:
+        for flag in flags:
+            print(f"{flag['id']}  {flag['category']:<28} {flag['text']!r}  ({flag['label']})")
+    return 1 if flags else 0
+
+
+def _next_steps(args: argparse.Namespace) -> int:
+    from actions.intake.answers import parse_duration, parse_severity
+    from actions.intake.next_steps import next_step
+
+    severity = parse_severity(args.severity) if args.severity else None
+    days = parse_duration(args.duration) if args.duration else None
+    step = next_step(severity, days)
+    result = {"severity": severity, "days": days, "rule": step.rule_id, "level": step.level}
+    print(json.dumps({**result, "advice": step.advice}, indent=2) if args.json else step.advice)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthbot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    flags = commands.add_parser(
+        "red-flags",
+        help="check text for emergency red flags (exit code 1 if any)",
+        description="Runs the red-flag detector the assistant runs on every message.",
+    )
+    flags.add_argument("text", nargs="*", help="the message (read from stdin if omitted)")
+    flags.add_argument("--json", action="store_true", help="print the flags as JSON")
+    flags.set_defaults(handler=_red_flags)
+
+    steps = commands.add_parser(
+        "next-steps",
+        help="show which next-steps rule the intake would pick",
+        description="Evaluates actions/intake/next_steps.yml for an answer pair.",
+    )
+    steps.add_argument("--severity", help='e.g. "pretty bad" or "7/10"')
+    steps.add_argument("--duration", help='e.g. "since tuesday" or "3 days"')
+    steps.add_argument("--json", action="store_true", help="print the matched rule as JSON")
+    steps.set_defaults(handler=_next_steps)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
