@@ -363,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="*", help=f"candidate names: {', '.join(CANDIDATES)}")
     parser.add_argument("--list", action="store_true", help="list candidate names and exit")
+    parser.add_argument("--latency", metavar="NAME", help="time 100 parses of a trained config")
     parser.add_argument(
         "--table", action="store_true", help="print the stored results table and exit"
     )

@@ -184,17 +184,22 @@ class Sample:
 
 @dataclass
 class Budget:
-    """How many turns a setting may still send, and until when (keeps every run bounded)."""
+    """Turns a setting may still start conversations for, and until when (keeps runs bounded).
+
+    A conversation that has started plays to its end (at most its plan plus MAX_INTAKE_TURNS),
+    so concurrent settings measure whole conversations, not just their first turns.
+    """
 
     turns: int
     deadline: float
 
-    def take(self) -> bool:
-        """Reserve one turn; False when the turn budget or the time is used up."""
-        if self.turns <= 0 or time.monotonic() > self.deadline:
-            return False
-        self.turns -= 1
-        return True
+    def open(self) -> bool:
+        """Whether a new conversation may start."""
+        return self.turns > 0 and not self.expired()
+
+    def expired(self) -> bool:
+        """Whether the time cap of the setting has passed (checked before every turn)."""
+        return time.monotonic() > self.deadline
 
 
 async def send_turn(client: httpx.AsyncClient, url: str, sender: str, text: str) -> list[str]:
@@ -213,7 +218,8 @@ async def run_conversation(
     state, sender = ConversationState(plan), f"bench-{uuid.uuid4().hex[:12]}"
     replies: list[str] = []
     sent = 0
-    while (text := state.next_message(replies)) is not None and budget.take():
+    while (text := state.next_message(replies)) is not None and not budget.expired():
+        budget.turns -= 1
         started = time.perf_counter()
         try:
             replies = await send_turn(client, url, sender, text)
@@ -232,13 +238,13 @@ async def run_conversation(
 async def run_setting(
     url: str, plans: Sequence[Plan], concurrency: int, turns: int, max_s: float
 ) -> Sample:
-    """Run `concurrency` users, each playing plans back to back, until `turns` turns are sent."""
+    """Run `concurrency` users playing plans back to back until about `turns` turns are sent."""
     sample, budget = Sample(), Budget(turns, time.monotonic() + max_s)
     counter = iter(range(10**9))
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency)
 
     async def user(client: httpx.AsyncClient) -> None:
-        while budget.turns > 0 and time.monotonic() < budget.deadline:
+        while budget.open():
             await run_conversation(client, url, plans[next(counter) % len(plans)], budget, sample)
 
     started = time.perf_counter()
@@ -468,10 +474,9 @@ def stats(sample: Sample, by_step: bool = False) -> dict[str, Any]:
 
 
 async def warm_up(assistant: Assistant, concurrency: int, max_s: float) -> Sample:
-    """Uncounted turns: one full conversation, then a burst at full concurrency."""
-    plan_len = max(len(plan.messages) + MAX_INTAKE_TURNS for plan in assistant.plans)
-    first = await run_setting(assistant.url, assistant.plans, 1, plan_len, max_s)
-    await run_setting(assistant.url, assistant.plans, concurrency, 2 * concurrency, max_s)
+    """Uncounted: one conversation alone, then one conversation per concurrent user."""
+    first = await run_setting(assistant.url, assistant.plans, 1, len(assistant.plans), max_s)
+    await run_setting(assistant.url, assistant.plans, concurrency, concurrency, max_s)
     if not first.latencies_s:
         raise RuntimeError(f"{assistant.name}: warm-up got no answer ({first.errors} errors)")
     return first

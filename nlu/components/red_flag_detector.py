@@ -88,8 +88,8 @@ class RedFlagDetector(GraphComponent, IntentClassifier):
             return []
         try:
             return [flag.to_dict() for flag in self._detector.detect(text)]
-        except Exception:  # the pipeline must answer; log without the health content
-            logger.exception("red-flag detection failed (message text not logged)")
+        except Exception as error:  # the pipeline must answer; an exception text may quote content
+            logger.error("red-flag detection failed: %s (message not logged)", type(error).__name__)
             return []
 
     def _force_emergency(self, message: Message) -> None:

@@ -26,7 +26,9 @@ def test_self_harm_adds_crisis_line(domain):
     tracker = make_tracker(
         "i want to end it all",
         "emergency",
-        extra_parse={"red_flags": [{"id": "RF008", "category": "mental health", "self_harm": True}]},
+        extra_parse={
+            "red_flags": [{"id": "RF008", "category": "mental health", "self_harm": True}]
+        },
     )
     dispatcher, _ = run_action(ActionEmergencyResponse(), tracker, domain)
     [message] = dispatcher.messages

@@ -71,7 +71,7 @@ def test_form_validation_runs_through_the_sdk(domain):
             {"event": "slot", "name": "severity", "value": "pretty bad"},
         ],
     )
-    dispatcher, events = run_action(ValidateSymptomForm(), tracker, domain)
+    _, events = run_action(ValidateSymptomForm(), tracker, domain)
     assert {"event": "slot", "timestamp": None, "name": "severity", "value": "moderate"} in events
 
 
