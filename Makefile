@@ -58,7 +58,7 @@ run: setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check actions tests bench scripts nlu bot
+	$(VENV)/bin/ruff format --check .
 
 # Rasa-side tests (custom components) run in the Rasa venv; everything else in .venv.
 unit: setup

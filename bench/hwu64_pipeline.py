@@ -104,6 +104,13 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
         {"name": "LogisticRegressionClassifier", "max_iter": 200},
         _CRF,
     ],
+    # Intent part of lr_dense_crf alone: the CRF does not see the classifier, so its entity scores
+    # are those of lr_crf (same features, deterministic crfsuite); this saves a 10-minute CRF run.
+    "lr_dense": [
+        *_SPARSE_FEATURIZERS,
+        _MINILM,
+        {"name": "LogisticRegressionClassifier", "max_iter": 200},
+    ],
     # DIET on sparse + MiniLM features, no transformer layer.
     "diet_dense_t0": [*_SPARSE_FEATURIZERS, _MINILM, _diet(0, 50)],
     # Same with one small transformer layer (slower; does attention over tokens help entities?).

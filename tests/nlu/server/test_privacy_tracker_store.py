@@ -57,3 +57,11 @@ def test_ordinary_turns_are_saved(tmp_path: Path) -> None:
     restored = asyncio.run(store.retrieve("carol"))
     assert restored is not None
     assert restored.latest_message.text == "hi"
+
+
+def test_sqlite_uses_wal_journal(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with store.engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (mode, sync) == ("wal", 1)  # 1 = NORMAL

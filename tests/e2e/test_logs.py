@@ -1,0 +1,29 @@
+"""No health content in the servers' logs (runs after the other end-to-end tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Phrases the end-to-end tests send; none may appear in a log line.
+SENT = [
+    "sore throat",
+    "my knee hurts",
+    "collapsed",
+    "face is drooping",
+    "runny nose",
+    "rash on my arm",
+    "my head hurts",
+    "talk to a real person",
+]
+
+
+def test_logs_hold_no_message_content(stack: Stack, sender: str) -> None:
+    stack.say(sender, "i have a sore throat and my knee hurts")
+    for log in stack.logs:
+        text = log.read_text(errors="replace").lower()
+        leaked = [phrase for phrase in SENT if phrase in text]
+        assert not leaked, f"{log.name} contains message content: {leaked}"
