@@ -36,11 +36,12 @@ $(VENV)/.installed: requirements/app.txt pyproject.toml
 	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-$(RVENV)/.installed: requirements/rasa.txt
+$(RVENV)/.installed: requirements/rasa.txt requirements/rasa-nodeps.txt
 	@test -n "$(PY310)" || { scripts/find_python.sh 3.10; exit 1; }
 	test -x $(RVENV)/bin/python || $(PY310) -m venv $(RVENV)
 	$(RVENV)/bin/python -m pip install -q --upgrade pip==24.0 setuptools==70.3.0 wheel==0.45.1
 	$(RVENV)/bin/python -m pip install -q -r requirements/rasa.txt
+	$(RVENV)/bin/python -m pip install -q --no-deps -r requirements/rasa-nodeps.txt
 	touch $@
 
 train: $(RVENV)/.installed $(MODEL)
