@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Everything the trained Rasa model depends on: a change to any of these retrains it.
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup run test lint unit rasa-checks e2e train eval-nlu clean
+.PHONY: help setup run test lint unit train eval-nlu eval-hwu64 eval-red-flags bench-latency clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -25,6 +25,9 @@ help:
 	@echo "make setup     create .venv (Python 3.11) and .venv-rasa (Python 3.10), train the model"
 	@echo "make train     retrain the Rasa model if its inputs changed"
 	@echo "make eval-nlu  5-fold cross-validation of the NLU pipeline (slow; not in CI)"
+	@echo "make eval-hwu64 CANDIDATE=chosen   the pipeline on the HWU64 benchmark (slow)"
+	@echo "make eval-red-flags                recall and false alarms of the red-flag detector"
+	@echo "make bench-latency                 turn latency vs a plain rasa init assistant"
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
 
@@ -69,8 +72,19 @@ unit: setup
 test: setup lint unit
 
 eval-nlu: setup
+	rm -rf bench/results/nlu-cv
 	$(RASA) test nlu --config config.yml --nlu nlu/data --cross-validation --folds 5 --out bench/results/nlu-cv
 	$(VENV)/bin/python bench/nlu_report.py bench/results/nlu-cv
+
+CANDIDATE ?= chosen
+eval-hwu64: setup
+	$(VENV)/bin/python bench/hwu64_pipeline.py --work-dir var/hwu64 $(CANDIDATE)
+
+eval-red-flags: $(VENV)/.installed
+	$(VENV)/bin/python bench/red_flags_eval.py
+
+bench-latency: setup
+	$(VENV)/bin/python bench/turn_latency.py --conversations 20 --out bench/results/turn_latency.json
 
 clean:
 	rm -rf $(VENV) $(RVENV) models/*.tar.gz var .pytest_cache .ruff_cache

@@ -230,6 +230,9 @@ class MiniLMEncoder:
         # added).
         bias = ((1.0 - mask[:, None, None, :]) * -1e9).astype(np.float32)
         scale = np.float32(1.0 / np.sqrt(head_dim))
+        # Dense layers run on a 2-D [batch * length, hidden] view: numpy hands 2-D matmuls to
+        # BLAS gemm, while stacked 3-D ones take a much slower path (measured ~2x per message).
+        x = x.reshape(batch * length, self.hidden)
         for b in self.blocks:
             qkv = x @ b["qkv_w"] + b["qkv_b"]
             qkv = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
@@ -238,11 +241,11 @@ class MiniLMEncoder:
             scores -= scores.max(axis=-1, keepdims=True)
             probs = np.exp(scores)
             probs /= probs.sum(axis=-1, keepdims=True)
-            context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.hidden)
+            context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch * length, self.hidden)
             x = _layer_norm(context @ b["out_w"] + b["out_b"] + x, *b["ln1"], self.eps)
             hidden = _gelu(x @ b["in_w"] + b["in_b"])
             x = _layer_norm(hidden @ b["ff_w"] + b["ff_b"] + x, *b["ln2"], self.eps)
-        return x
+        return x.reshape(batch, length, self.hidden)
 
     def encode_pieces(
         self, texts: list[str], batch_size: int = 32

@@ -1,9 +1,10 @@
 """Dense MiniLM features for Rasa's NLU pipeline, without torch or transformers.
 
-Why: sparse n-gram features alone do not reach the project's HWU64 targets in a CPU-sized training
-budget, and Rasa's own `LanguageModelFeaturizer` needs transformers/TensorFlow model downloads we
-cannot make. This featurizer runs all-MiniLM-L6-v2 in numpy (see `minilm_encoder`) and adds, for the
-`text` attribute:
+Why: on HWU64, sparse n-gram features reach 86.3 % intent accuracy (target 88 %), while this
+sentence vector with Rasa's SklearnIntentClassifier reaches 91.3 % in 3.6 min of training (see
+bench/PIPELINE.md). Rasa's own `LanguageModelFeaturizer` needs transformers/TensorFlow model
+downloads we cannot make. This featurizer runs all-MiniLM-L6-v2 in numpy (see `minilm_encoder`)
+and adds, for the `text` attribute:
 
 - sequence features: one 384-dim vector per Rasa token, the mean of the hidden states of the word
   pieces that overlap that token (the alignment Rasa's `LanguageModelFeaturizer` uses);
