@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -30,20 +29,11 @@ from actions.safety.red_flags import (
     default_detector,
     is_self_harm,
 )
+from bench.red_flags_eval import EVERYDAY_INTENTS, NLU_DIR, nlu_examples
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = json.loads((Path(__file__).parent / "red_flag_cases.json").read_text(encoding="utf-8"))
-NLU_DIR = ROOT / "nlu" / "data" / "nlu"
-EVERYDAY_INTENTS = (
-    "report_symptom",
-    "inform",
-    "ask_health_info",
-    "ask_medication_info",
-    "check_photo",
-    "analyze_record",
-)
 MAX_FALSE_ALARM_RATE = 0.03
-_MARKUP_RE = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +188,7 @@ def test_hostile_input_is_safe_and_bounded(detector: RedFlagDetector, text: str)
     started = time.perf_counter()
     flags = detector.detect(text)
     elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
+    assert elapsed < 2.0  # ~0.1 s typical: catches catastrophic regex backtracking, not speed
     assert all(0 <= f.start < f.end <= MAX_CHARS for f in flags)
 
 
@@ -210,17 +200,6 @@ def test_non_text_gives_no_flags(detector: RedFlagDetector, value: object) -> No
 def test_only_the_first_max_chars_are_read(detector: RedFlagDetector) -> None:
     assert detector.detect("x " * MAX_CHARS + "i can't breathe") == []
     assert [f.id for f in detector.detect("i can't breathe " + "x " * MAX_CHARS)] == ["RF002"]
-
-
-def test_typical_message_takes_under_a_millisecond(detector: RedFlagDetector) -> None:
-    messages = [text for text, _ in CASES["positive"]] + CASES["everyday"]
-    detector.detect("warm up")
-    started = time.perf_counter()
-    for _ in range(5):
-        for text in messages:
-            detector.detect(text)
-    per_message = (time.perf_counter() - started) / (5 * len(messages))
-    assert per_message < 0.002  # typically ~0.5 ms; the margin absorbs slow CI machines
 
 
 def test_imports_without_rasa_or_third_party_packages() -> None:
@@ -238,32 +217,15 @@ def test_imports_without_rasa_or_third_party_packages() -> None:
 # -- false alarms on the project's everyday NLU messages -----------------------------------------
 
 
-def _nlu_examples(intents: tuple[str, ...]) -> list[tuple[str, str]]:
-    """Plain-text examples of ``intents`` from the Rasa YAML files, entity markup removed."""
-    import yaml  # only the test needs YAML; the detector stays stdlib-only
-
-    examples: list[tuple[str, str]] = []
-    for path in sorted(NLU_DIR.glob("*.yml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for item in document.get("nlu") or []:
-            if item.get("intent") not in intents:
-                continue
-            for line in str(item.get("examples", "")).splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.append((item["intent"], _MARKUP_RE.sub(r"\1", line[2:]).strip()))
-    return examples
-
-
 def test_false_alarm_rate_on_everyday_nlu_messages(detector: RedFlagDetector) -> None:
     if not NLU_DIR.is_dir():
         pytest.skip(f"{NLU_DIR} does not exist yet (NLU training data not written)")
-    examples = _nlu_examples(EVERYDAY_INTENTS)
+    examples = nlu_examples(EVERYDAY_INTENTS)  # the same loader bench/red_flags_eval.py reports
     assert len(examples) >= 150, f"only {len(examples)} everyday examples in {NLU_DIR}"
-    flagged = [(intent, text, sorted(_ids(detector, text))) for intent, text in examples]
-    flagged = [row for row in flagged if row[2]]
+    flagged = [(text, sorted(_ids(detector, text))) for text in examples]
+    flagged = [row for row in flagged if row[1]]
     rate = len(flagged) / len(examples)
     print(f"\nfalse alarms: {len(flagged)}/{len(examples)} = {rate:.2%}")
-    for intent, text, ids in flagged:
-        print(f"  {intent}: {text!r} -> {ids}")
+    for text, ids in flagged:
+        print(f"  {text!r} -> {ids}")
     assert rate <= MAX_FALSE_ALARM_RATE
