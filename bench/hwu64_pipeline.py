@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = REPO / ".venv-rasa" / "bin" / "python"
-DATA_DIR = Path("/work/shared/data/hwu64/rasa_kfold1")
+DATA_DIR = REPO.parent / "shared" / "data" / "hwu64" / "rasa_kfold1"  # ../shared
 RESULTS_DIR = REPO / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "hwu64.json"
 

@@ -5,7 +5,7 @@ the exact ids they must give, and negated, historical, hypothetical and everyday
 give none. A second check reads the project's NLU training data and bounds the false-alarm rate on
 everyday health messages. Run with::
 
-    cd /work/main && .venv/bin/python -m pytest tests/actions/safety
+    cd <repo> && .venv/bin/python -m pytest tests/actions/safety
 """
 
 from __future__ import annotations

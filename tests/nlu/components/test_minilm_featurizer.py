@@ -5,7 +5,7 @@ torch in the tooling environment (.venv, Python 3.11): word-piece ids from the m
 and
 normalised sentence embeddings. Run with::
 
-    cd /work/main && PYTHONPATH=. .venv-rasa/bin/python -m pytest
+    cd <repo> && PYTHONPATH=. .venv-rasa/bin/python -m pytest
     tests/nlu/components/test_minilm_featurizer.py
 """
 

@@ -2,7 +2,7 @@
 
 Run with::
 
-    cd /work/main && PYTHONPATH=. .venv-rasa/bin/python -m pytest tests/nlu
+    cd <repo> && PYTHONPATH=. .venv-rasa/bin/python -m pytest tests/nlu
 """
 
 from __future__ import annotations
