@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from .conftest import Stack
@@ -73,7 +75,7 @@ def test_handoff_is_recorded_in_the_tracker_store(stack: Stack, sender: str) -> 
     stack.say(sender, "hello")
     replies = stack.say(sender, "can i talk to a real person please")
     assert any("clinic team" in reply for reply in replies), replies
-    with __import__("sqlite3").connect(stack.tracker_db) as db:
+    with sqlite3.connect(stack.tracker_db) as db:
         rows = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot'", (sender,)
         ).fetchall()
