@@ -1,0 +1,1 @@
+"""Knowledge base and grounded answers: documents, index, retrieval, generators, grounding."""
