@@ -15,15 +15,22 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Everything the trained Rasa model depends on: a change to any of these retrains it.
+# The knowledge base: any edited file makes `make kb` update the index (incrementally).
+KB_FILES := $(shell find knowledge -name '*.md' ! -name README.md 2>/dev/null)
+KB_INDEX := var/kb/CURRENT
+
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup run test lint unit train eval-nlu eval-hwu64 eval-red-flags bench-latency clean
+.PHONY: help setup run test lint unit train kb eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
 	@echo "make test      set up (if needed) and run every check (what CI runs)"
 	@echo "make setup     create .venv (Python 3.11) and .venv-rasa (Python 3.10), train the model"
 	@echo "make train     retrain the Rasa model if its inputs changed"
+	@echo "make kb        build or update the knowledge index (var/kb) from knowledge/"
+	@echo "make eval-kb   retrieval and generator evaluation on MedQuAD (slow; not in CI)"
+	@echo "make bench-kb  knowledge base build, latency and 1M-vector scale benchmarks (slow)"
 	@echo "make eval-nlu  5-fold cross-validation of the NLU pipeline (slow; not in CI)"
 	@echo "make eval-hwu64 CANDIDATE=chosen   the pipeline on the HWU64 benchmark (slow)"
 	@echo "make eval-red-flags                recall and false alarms of the red-flag detector"
@@ -31,11 +38,12 @@ help:
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
 
-$(VENV)/.installed: requirements/app.txt pyproject.toml
+$(VENV)/.installed: requirements/app.txt requirements/app-nodeps.txt pyproject.toml
 	@test -n "$(PY311)" || { scripts/find_python.sh 3.11; exit 1; }
 	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip==26.3 setuptools==84.2.1 wheel==0.48.0
 	$(VENV)/bin/python -m pip install -q -r requirements/app.txt
+	$(VENV)/bin/python -m pip install -q --no-deps -r requirements/app-nodeps.txt
 	$(VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -56,7 +64,14 @@ $(MODEL): $(TRAIN_INPUTS) | $(RVENV)/.installed
 	$(RASA) train --config config.yml --domain domain.yml --data nlu/data --out models --fixed-model-name assistant
 	@touch $@
 
-run: setup
+kb: $(KB_INDEX)
+
+$(KB_INDEX): $(KB_FILES) actions/rag/chunking.py | $(VENV)/.installed
+	$(VENV)/bin/healthbot kb validate
+	$(VENV)/bin/healthbot kb build
+	@touch $@
+
+run: setup kb
 	@mkdir -p var
 	$(VENV)/bin/honcho start -f Procfile
 
@@ -82,6 +97,13 @@ eval-hwu64: setup
 
 eval-red-flags: $(VENV)/.installed
 	$(VENV)/bin/python bench/red_flags_eval.py
+
+eval-kb: $(VENV)/.installed
+	$(VENV)/bin/python bench/kb_eval.py
+
+bench-kb: kb
+	$(VENV)/bin/python bench/kb_bench.py
+	$(VENV)/bin/python bench/kb_scale.py
 
 bench-latency: setup
 	$(VENV)/bin/python bench/turn_latency.py --conversations 20 --out bench/results/turn_latency.json

@@ -25,15 +25,6 @@ class PendingCapabilityAction(Action, ABC):
         return []
 
 
-class ActionAnswerHealthQuestion(PendingCapabilityAction):
-    """Health and medicine questions (the knowledge base answers them once it lands)."""
-
-    capability = "Answering health and medicine questions from the knowledge base"
-
-    def name(self) -> str:
-        return "action_answer_health_question"
-
-
 class ActionCheckPhoto(PendingCapabilityAction):
     """Wound photo checks (the photo checker fills this in)."""
 

@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument("--duration", help='e.g. "since tuesday" or "3 days"')
     steps.add_argument("--json", action="store_true", help="print the matched rule as JSON")
     steps.set_defaults(handler=_next_steps)
+
+    from actions.rag.cli import add_kb_commands
+
+    add_kb_commands(commands)
     return parser
 
 

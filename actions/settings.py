@@ -7,8 +7,10 @@ A clinic localises the assistant here without touching code.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +37,42 @@ class Settings(BaseSettings):
     handoff_history: int = Field(
         default=6, ge=0, le=50, description="Recent messages attached to a hand-off request."
     )
+
+    warm_up: bool = Field(
+        default=False, description="Load models when the action server starts (run script sets it)."
+    )
+
+    # Knowledge base and grounded answers (actions/rag).
+    kb_dir: Path = Field(default=Path("knowledge"), description="Editors' Markdown files.")
+    kb_index_dir: Path = Field(default=Path("var/kb"), description="Built index versions.")
+    kb_retrieval: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid", description="Retriever; bench/RESULTS.md says why hybrid is default."
+    )
+    kb_index_kind: Literal["auto", "flat", "ivf", "hnsw"] = Field(
+        default="auto", description="FAISS index: exact up to 200k passages, then approximate."
+    )
+    kb_top_k: int = Field(default=3, ge=1, le=10, description="Passages handed to the generator.")
+    kb_min_similarity: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Below this top-passage cosine the assistant says it does not know "
+        "(set by measurement: bench/kb_eval.py).",
+    )
+    kb_reload_interval_s: float = Field(
+        default=1.0, ge=0.0, description="How often the action server looks for a new index."
+    )
+    generator: Literal["extractive", "local", "openai"] = Field(
+        default="extractive", description="Answer writer; every answer is grounding-checked."
+    )
+    max_answer_words: int = Field(default=120, ge=20, le=400)
+    max_question_chars: int = Field(default=2000, ge=100, le=20000)
+    openai_base_url: str = Field(
+        default="http://127.0.0.1:8000/v1", description="An OpenAI-compatible endpoint."
+    )
+    openai_model: str = Field(default="local-model")
+    openai_api_key: SecretStr = Field(default=SecretStr(""))
+    openai_timeout_s: float = Field(default=20.0, gt=0)
 
 
 @lru_cache(maxsize=1)

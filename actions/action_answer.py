@@ -1,0 +1,72 @@
+"""Health and medicine questions, answered from the knowledge base with citations.
+
+The action is thin: `actions/rag/service.py` does the work. The service (encoder + index) is
+created once per process; with `HEALTHBOT_WARM_UP=1` (set by scripts/run_actions.sh) it loads
+in the background as soon as the action server imports this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.rag.service import AnswerService
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+BOOSTED_ENTITIES = ("condition", "medication")
+
+
+@lru_cache(maxsize=1)
+def get_service() -> AnswerService:
+    """The process-wide answer service (loads the encoder once)."""
+    return AnswerService(get_settings())
+
+
+def _entities(tracker: Tracker) -> tuple[str, ...]:
+    found = tracker.latest_message.get("entities") or []
+    return tuple(
+        str(e.get("value"))
+        for e in found
+        if e.get("entity") in BOOSTED_ENTITIES and isinstance(e.get("value"), str)
+    )
+
+
+class ActionAnswerHealthQuestion(Action):
+    """Answers `ask_health_info` and `ask_medication_info`."""
+
+    def name(self) -> str:
+        return "action_answer_health_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        question = str(tracker.latest_message.get("text") or "")
+        service = await asyncio.to_thread(get_service)
+        result = await asyncio.to_thread(service.answer, question, _entities(tracker))
+        logger.info(
+            "health question answered: status=%s backend=%s citations=%d latency_ms=%.0f",
+            result.status,
+            result.backend,
+            len(result.citations),
+            result.latency_ms,
+        )
+        dispatcher.utter_message(text=result.text)
+        return []
+
+
+def _warm_up() -> None:
+    try:
+        get_service().warm_up()
+    except Exception:  # warm-up must never take the action server down
+        logger.exception("knowledge service warm-up failed; it will retry on the first question")
+
+
+if get_settings().warm_up:
+    threading.Thread(target=_warm_up, name="kb-warm-up", daemon=True).start()
