@@ -21,7 +21,7 @@ KB_INDEX := var/kb/CURRENT
 
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup run test lint unit train kb eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb clean
+.PHONY: help setup run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -29,6 +29,7 @@ help:
 	@echo "make setup     create .venv (Python 3.11) and .venv-rasa (Python 3.10), train the model"
 	@echo "make train     retrain the Rasa model if its inputs changed"
 	@echo "make kb        build or update the knowledge index (var/kb) from knowledge/"
+	@echo "make import-medquad  regenerate knowledge/medquad/ from ../shared/data/medquad (MedQuAD XML)"
 	@echo "make eval-kb   retrieval and generator evaluation on MedQuAD (slow; not in CI)"
 	@echo "make bench-kb  knowledge base build, latency and 1M-vector scale benchmarks (slow)"
 	@echo "make eval-nlu  5-fold cross-validation of the NLU pipeline (slow; not in CI)"
@@ -70,6 +71,10 @@ $(KB_INDEX): $(KB_FILES) actions/rag/chunking.py | $(VENV)/.installed
 	$(VENV)/bin/healthbot kb validate
 	$(VENV)/bin/healthbot kb build
 	@touch $@
+
+# MedQuAD's XML → knowledge/medquad/*.md (committed; rerun only when the importer changes).
+import-medquad: $(VENV)/.installed
+	$(VENV)/bin/python scripts/kb/import_medquad.py
 
 run: setup kb
 	@mkdir -p var

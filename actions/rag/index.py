@@ -434,9 +434,7 @@ class KnowledgeIndex:
             self._dense = faiss.read_index(str(directory / "dense.faiss"))
             self._vectors = np.load(directory / "embeddings.npy", mmap_mode="r")
             self._bm25 = bm25s.BM25.load(str(directory / "bm25"), show_progress=False)
-            self._tokenizer = Tokenizer(
-                stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord
-            )
+            self._tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord)
             self._tokenizer.load_vocab(str(directory / "bm25"))
         except (OSError, ValueError, KeyError, RuntimeError) as error:
             raise IndexError_(f"{directory}: cannot load the knowledge index ({error})") from error
@@ -487,3 +485,39 @@ class KnowledgeIndex:
             tokens, k=min(k, len(self.passages)), show_progress=False, n_threads=1
         )
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+
+
+def build_from_documents(
+    documents: Sequence[KBDocument],
+    index_root: Path,
+    *,
+    config: IndexConfig | None = None,
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """A full build from documents held in memory (evaluation indexes, tests); not incremental."""
+    config = config or IndexConfig()
+    started = time.perf_counter()
+    if embedder is None:
+        from actions.rag.embedder import load_embedder
+
+        embedder = load_embedder()
+    plan = _Plan()
+    rels = [f"{doc.doc_id}.md" for doc in documents]
+    for rel in rels:
+        plan.files[rel] = _FileEntry("", "")
+    with _build_lock(index_root):
+        embedded, embed_seconds = _embed(plan, documents, rels, embedder, config, progress)
+        version, kind = _write_version(index_root, plan, config)
+        _point_current(index_root, version)
+        _prune(index_root, version)
+    return BuildReport(
+        version,
+        len(documents),
+        len(plan.passages),
+        len(documents),
+        embedded,
+        time.perf_counter() - started,
+        embed_seconds,
+        kind,
+    )
