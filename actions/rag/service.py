@@ -163,6 +163,9 @@ class AnswerService:
         if not kept:
             return AnswerResult(OFF_TOPIC, "off_topic")
         query = " ".join(kept)
+        missing = [e for e in entities if e.lower() not in query.lower()]
+        if missing:  # e.g. a follow-up "how is it treated?" with the condition from context
+            query = f"{query} ({', '.join(missing)})"
         try:
             passages = self.retrieve(query, k=max(self.settings.kb_top_k, 5), entities=entities)
         except IndexError_:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -19,6 +20,14 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = Path(os.environ.get("HEALTHBOT_TEST_MODEL", ROOT / "models" / "assistant.tar.gz"))
 START_TIMEOUT_S = 240
+# A small real knowledge base for the end-to-end tests: the clinic folder plus a few MedQuAD
+# documents (building the full index would take minutes).
+E2E_KB_FILES = (
+    "clinic",
+    "medquad/mplushealthtopics/MPlusHealthTopics_0000471.md",  # High Blood Pressure
+    "medquad/nihseniorhealth/NIHSeniorHealth_0000027.md",  # Glaucoma
+    "medquad/nhlbi/NHLBI_0000071.md",  # High Blood Pressure (NHLBI)
+)
 
 
 def free_port() -> int:
@@ -49,6 +58,8 @@ class Stack:
     rasa_url: str
     actions_url: str
     tracker_db: Path
+    kb_dir: Path
+    kb_index: Path
     logs: list[Path] = field(default_factory=list)
 
     def send(self, sender: str, text: Any, **kwargs: Any) -> requests.Response:
@@ -80,6 +91,29 @@ class Stack:
         return int(count)
 
 
+def build_small_kb(tmp: Path) -> tuple[Path, Path]:
+    """Copies the e2e knowledge files and builds their index with the real CLI."""
+    kb, index = tmp / "knowledge", tmp / "kb-index"
+    for rel in E2E_KB_FILES:
+        source = ROOT / "knowledge" / rel
+        target = kb / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+    env = {**os.environ, "HEALTHBOT_KB_DIR": str(kb), "HEALTHBOT_KB_INDEX_DIR": str(index)}
+    subprocess.run(
+        [str(ROOT / ".venv/bin/healthbot"), "kb", "build", "--quiet"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return kb, index
+
+
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     handle = log.open("w")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
@@ -92,6 +126,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it for you)")
     tmp = tmp_path_factory.mktemp("stack")
     rasa_port, actions_port = free_port(), free_port()
+    kb_dir, kb_index = build_small_kb(tmp)
     env = {
         **os.environ,
         "ACTIONS_PORT": str(actions_port),
@@ -99,6 +134,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HEALTHBOT_TRACKER_DB": str(tmp / "tracker.db"),
         "RASA_TELEMETRY_ENABLED": "false",
         "RASA_MODEL": str(MODEL),
+        "HEALTHBOT_KB_DIR": str(kb_dir),
+        "HEALTHBOT_KB_INDEX_DIR": str(kb_index),
+        "HEALTHBOT_KB_RELOAD_INTERVAL_S": "0.2",
     }
     logs = [tmp / "actions.log", tmp / "rasa.log"]
     actions = _start(["scripts/run_actions.sh"], env, logs[0])
@@ -108,6 +146,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             f"http://127.0.0.1:{rasa_port}",
             f"http://127.0.0.1:{actions_port}",
             tmp / "tracker.db",
+            kb_dir,
+            kb_index,
             logs,
         )
         wait_until_up(f"{stack.actions_url}/health", actions, logs[0], START_TIMEOUT_S)

@@ -90,7 +90,9 @@ def embedder() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
-def built_kb(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> tuple[Path, Path]:
+def built_kb(
+    tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder
+) -> tuple[Path, Path]:
     """A small knowledge base and its built index, shared read-only by many tests."""
     from actions.rag.index import build_index
 

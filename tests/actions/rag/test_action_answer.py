@@ -1,0 +1,42 @@
+"""The answer action: thin glue from the tracker to the answer service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from actions import action_answer
+from actions.rag.service import AnswerService
+from actions.settings import Settings
+
+from ..conftest import make_tracker, run_action
+
+
+@pytest.fixture
+def service(built_kb: tuple[Path, Path], embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    kb, index = built_kb
+    instance = AnswerService(Settings(kb_dir=kb, kb_index_dir=index), embedder=embedder)
+    monkeypatch.setattr(action_answer, "get_service", lambda: instance)
+
+
+@pytest.mark.usefixtures("service")
+def test_the_action_replies_with_a_cited_answer(domain) -> None:
+    tracker = make_tracker(
+        "how is it treated",
+        "ask_health_info",
+        entities=[{"entity": "condition", "value": "asthma", "start": 0, "end": 0}],
+    )
+    dispatcher, events = run_action(action_answer.ActionAnswerHealthQuestion(), tracker, domain)
+    assert events == []
+    [message] = dispatcher.messages
+    assert "inhaler" in message["text"] and "[1]" in message["text"]
+    assert "action_answer_health_question" in domain["actions"]
+
+
+@pytest.mark.usefixtures("service")
+def test_the_action_never_logs_the_question(domain, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    tracker = make_tracker("my secret gout question", "ask_health_info")
+    run_action(action_answer.ActionAnswerHealthQuestion(), tracker, domain)
+    assert "secret" not in caplog.text and "gout" not in caplog.text.lower()
