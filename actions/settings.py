@@ -45,15 +45,16 @@ class Settings(BaseSettings):
     # Knowledge base and grounded answers (actions/rag).
     kb_dir: Path = Field(default=Path("knowledge"), description="Editors' Markdown files.")
     kb_index_dir: Path = Field(default=Path("var/kb"), description="Built index versions.")
-    kb_retrieval: Literal["hybrid", "dense", "bm25"] = Field(
-        default="hybrid", description="Retriever; bench/RESULTS.md says why hybrid is default."
+    kb_retrieval: Literal["dense", "hybrid", "bm25", "dense-plain"] = Field(
+        default="dense",
+        description="Retriever: dense + boosts won against fusion with BM25 (bench/RESULTS.md).",
     )
     kb_index_kind: Literal["auto", "flat", "ivf", "hnsw"] = Field(
         default="auto", description="FAISS index: exact up to 200k passages, then approximate."
     )
     kb_top_k: int = Field(default=3, ge=1, le=10, description="Passages handed to the generator.")
     kb_min_similarity: float = Field(
-        default=0.45,
+        default=0.51,
         ge=0.0,
         le=1.0,
         description="Below this top-passage cosine the assistant says it does not know "

@@ -31,17 +31,16 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.kb_metrics import mrr, recall_at_k, rouge_l  # noqa: E402
-from bench.kb_sample import sample_pairs  # noqa: E402
-
 from actions.rag.documents import load_tree  # noqa: E402
 from actions.rag.embedder import load_embedder  # noqa: E402
 from actions.rag.index import IndexConfig, KnowledgeIndex, build_from_documents  # noqa: E402
 from actions.rag.retriever import make_retriever  # noqa: E402
 from actions.rag.types import KBDocument  # noqa: E402
+from bench.kb_metrics import mrr, recall_at_k, rouge_l  # noqa: E402
+from bench.kb_sample import sample_pairs  # noqa: E402
 
 MEDQUAD = ROOT.parent / "shared" / "data" / "medquad"
-MODES = ("bm25", "dense", "hybrid")
+MODES = ("bm25", "dense-plain", "hybrid", "dense")
 
 
 def ranked_qids(retriever: Any, question: str, k: int = 10) -> list[str]:
@@ -108,7 +107,7 @@ def consumer(full: KnowledgeIndex, path: Path) -> tuple[dict, list[dict]]:
 
 
 def top_cosines(full: KnowledgeIndex, questions: list[str]) -> list[float]:
-    retriever = make_retriever("hybrid", full, load_embedder())
+    retriever = make_retriever("dense", full, load_embedder())
     return [retriever.retrieve(q, k=1)[0].dense_score or 0.0 for q in questions]
 
 
@@ -134,11 +133,10 @@ def threshold(answerable: list[float], unanswerable: list[float]) -> dict[str, A
 def faithfulness(full: KnowledgeIndex, pairs: list[dict], backends: list[str]) -> dict:
     from actions.rag.generators import GeneratorError, make_generator
     from actions.rag.grounding import GroundingChecker
-
     from actions.settings import get_settings
 
     embedder = load_embedder()
-    retriever = make_retriever("hybrid", full, embedder)
+    retriever = make_retriever("dense", full, embedder)
     checker = GroundingChecker(embedder)
     results = {}
     for backend in backends:

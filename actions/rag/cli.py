@@ -221,7 +221,9 @@ def add_kb_commands(commands: Any) -> None:
     search.add_argument("question", nargs="+")
     search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     search.add_argument("--json", action="store_true", help="print a JSON list")
-    search.add_argument("--mode", choices=["hybrid", "dense", "bm25"], help="retriever")
+    search.add_argument(
+        "--mode", choices=["dense", "hybrid", "bm25", "dense-plain"], help="retriever"
+    )
     search.add_argument(
         "--entity", action="append", default=[], help="an NLU condition/medication to boost"
     )

@@ -19,10 +19,6 @@ from actions.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-NOT_ADVICE = (
-    "This is general information, not medical advice. For advice about your situation, "
-    "ask a clinician."
-)
 UNKNOWN = (
     "I don't know: I couldn't find this in the health information I can use. "
     "Please ask a doctor, nurse or pharmacist, or ask to talk to someone from the clinic."
