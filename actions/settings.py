@@ -54,11 +54,17 @@ class Settings(BaseSettings):
     )
     kb_top_k: int = Field(default=3, ge=1, le=10, description="Passages handed to the generator.")
     kb_min_similarity: float = Field(
-        default=0.51,
+        default=0.56,
         ge=0.0,
         le=1.0,
         description="Below this top-passage cosine the assistant says it does not know "
         "(set by measurement: bench/kb_eval.py).",
+    )
+    kb_min_similarity_named: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="The same, when the question names the top document's title or an alias.",
     )
     kb_reload_interval_s: float = Field(
         default=1.0, ge=0.0, description="How often the action server looks for a new index."

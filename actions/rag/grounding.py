@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from actions.rag.render import NOTICE, SOURCES_HEADING
 from actions.rag.sanitize import looks_like_injection, split_sentences
@@ -114,13 +116,11 @@ class GroundingChecker:
         embedder: Embedder,
         min_similarity: float = DEFAULT_MIN_SIMILARITY,
         min_overlap: float = DEFAULT_MIN_OVERLAP,
-        cache_size: int = 4096,
     ) -> None:
         self.embedder = embedder
         self.min_similarity = min_similarity
         self.min_overlap = min_overlap
-        self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-        self._cache_size = cache_size
+        self.vectors = shared_vectors(embedder)
 
     def check(self, answer: GeneratedAnswer) -> GroundingReport:
         """Checks each sentence of the answer body against the passages it cites."""
@@ -178,38 +178,89 @@ class GroundingChecker:
     ) -> Support:
         if is_verbatim(claim, passage):
             return _VERBATIM
-        units = passage_units(passage)
-        if claim not in vectors or not units:
+        sentences = passage_sentences(passage)
+        if claim not in vectors or not sentences:
             return _NONE
-        similarities = self._unit_matrix(units, vectors) @ vectors[claim]
-        return measure_support(claim, units, similarities, context)
+        import numpy as np
+
+        units = unit_matrix(np.stack([vectors[s] for s in sentences]))
+        similarities = units @ vectors[claim]
+        supports = measure_support(claim, passage_units(passage), similarities, context)
+        return max(supports, key=lambda s: (self.supports(s), s.similarity))
 
     def _embed_claims(
         self, claims: list[_Claim], passages: list[str]
     ) -> dict[str, NDArray[np.float32]]:
-        """One encoder call for the claims and every not-yet-cached unit of the cited passages."""
+        """Vectors of the claims and of the cited passages' sentences (one encoder call at most;
+        sentences the extractive selection already embedded come from the shared cache)."""
         cited = {n for c in claims for n in c.citations if 1 <= n <= len(passages)}
-        units = {u for n in cited for u in passage_units(passages[n - 1])}
-        texts = sorted({c.text for c in claims} | {u for u in units if u not in self._cache})
+        sentences = list(
+            dict.fromkeys(s for n in cited for s in passage_sentences(passages[n - 1]))
+        )
+        texts = list(dict.fromkeys(c.text for c in claims))
         if not texts:
             return {}
-        vectors = dict(zip(texts, self.embedder.encode(texts), strict=True))
-        for unit in units & vectors.keys():
-            self._remember(unit, vectors[unit])
-        return vectors
+        stored, fresh = self.vectors.get(sentences, texts)
+        return dict(zip(sentences, stored, strict=True)) | dict(zip(texts, fresh, strict=True))
 
-    def _unit_matrix(
-        self, units: list[str], fresh: dict[str, NDArray[np.float32]]
-    ) -> NDArray[np.float32]:
+
+class VectorCache:
+    """Sentence vectors by text, shared per encoder by the extractive generator and the checker.
+
+    The grounding check of a model's answer needs the vectors of the same passage sentences the
+    extractive selection just embedded; sharing them makes the check cost one short encoder
+    call. Least recently used entries go first; safe across the action server's threads.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 8192) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self, texts: Sequence[str], extra: Sequence[str] = ()
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(vectors of ``texts``, cached; vectors of ``extra``, not cached), one encoder call."""
         import numpy as np
 
-        return np.stack([fresh[u] if u in fresh else self._cache[u] for u in units])
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        encoded = self.embedder.encode([*extra, *missing])
+        known.update(zip(missing, encoded[len(extra) :], strict=True))
+        with self._lock:
+            for text in texts:
+                self._vectors[text] = known[text]
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        stored = [known[t] for t in texts]
+        matrix = np.stack(stored) if stored else np.zeros((0, self.embedder.dim), np.float32)
+        return matrix, encoded[: len(extra)]
 
-    def _remember(self, unit: str, vector: NDArray[np.float32]) -> None:
-        self._cache[unit] = vector
-        self._cache.move_to_end(unit)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+
+_shared: weakref.WeakKeyDictionary[Any, VectorCache] = weakref.WeakKeyDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_vectors(embedder: Embedder) -> VectorCache:
+    """The process-wide `VectorCache` of ``embedder``."""
+    with _shared_lock:
+        cache = _shared.get(embedder)
+        if cache is None:
+            cache = _shared[embedder] = VectorCache(embedder)
+        return cache
+
+
+def unit_matrix(sentence_vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Vectors of `passage_units`: the sentences, then each adjacent pair as the normalised sum
+    of its two sentences (no second encoder pass over long merged texts)."""
+    import numpy as np
+
+    pairs = sentence_vectors[:-1] + sentence_vectors[1:]
+    norms = np.linalg.norm(pairs, axis=1, keepdims=True)
+    return np.vstack([sentence_vectors, pairs / np.maximum(norms, 1e-12)])
 
 
 @dataclass(frozen=True)
@@ -227,18 +278,22 @@ _NONE = Support(0.0, 0.0)
 
 def measure_support(
     claim: str, units: Sequence[str], similarities: NDArray[np.float32], context: str = ""
-) -> Support:
-    """Support of ``claim`` by a passage, given its cosine to each of `passage_units(passage)`.
+) -> list[Support]:
+    """How each of `passage_units(passage)` backs ``claim``, given the claim's cosine to each.
 
-    The overlap is measured against the most similar unit (plus ``context``: the passage's title
-    and aliases, which a sentence may name where the passage says "this condition"); so is
-    negation: the claim may neither add a "not" to a word nor drop one.
+    Overlap counts the claim's content words found in the unit or in ``context`` (the passage's
+    title and aliases, which a sentence may name where the passage says "this condition").
+    Negation must agree with the unit: the claim may neither add a "not" to a word nor drop one.
+    A passage supports the claim when one of its units passes all three tests.
     """
-    best = int(similarities.argmax())
-    vocabulary = content_tokens(units[best]) | content_tokens(context)
     tokens = content_tokens(claim)
-    overlap = len(tokens & vocabulary) / len(tokens) if tokens else 1.0
-    return Support(float(similarities[best]), overlap, _same_negation(claim, units[best]))
+    named = content_tokens(context)
+    supports = []
+    for unit, similarity in zip(units, similarities, strict=True):
+        shared = tokens & (content_tokens(unit) | named)
+        overlap = len(shared) / len(tokens) if tokens else 1.0
+        supports.append(Support(float(similarity), overlap, _same_negation(claim, unit)))
+    return supports
 
 
 def _same_negation(claim: str, source: str) -> bool:
@@ -335,11 +390,15 @@ def is_verbatim(claim: str, passage: str) -> bool:
     return bool(needle) and f" {needle} " in f" {normalise(passage)} "
 
 
+def passage_sentences(passage: str) -> list[str]:
+    """The passage's sentences without list markers."""
+    return [_LIST_MARKER.sub("", s) for s in split_sentences(passage)]
+
+
 def passage_units(passage: str) -> list[str]:
     """The passage's sentences plus each adjacent pair (an answer may merge two sentences)."""
-    sentences = [_LIST_MARKER.sub("", s) for s in split_sentences(passage)]
-    pairs = [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
-    return sentences + pairs
+    sentences = passage_sentences(passage)
+    return sentences + [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
 
 
 def content_tokens(text: str) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from actions.rag.query_types import heading_type, question_types
-from actions.rag.types import Embedder, ScoredPassage
+from actions.rag.types import Embedder, Passage, ScoredPassage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,6 +27,14 @@ RRF_K = 60
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def names_document(query: str, passage: Passage) -> bool:
+    """Whether the question names the passage's document (its title or one of its aliases)."""
+    padded = f" {_norm(query)} "
+    return any(
+        f" {n} " in padded for n in (_norm(passage.title), *map(_norm, passage.aliases)) if n
+    )
 
 
 @dataclass

@@ -60,6 +60,24 @@ class AnswerResult:
         }
 
 
+def confidence(query: str, passages: list[ScoredPassage], settings: Settings) -> float | None:
+    """The best cosine if retrieval is confident enough to answer, else None.
+
+    Confident: the best cosine reaches `kb_min_similarity`, or the lower
+    `kb_min_similarity_named` when the question names the top document (title or alias).
+    Both thresholds were set by measurement (bench/kb_eval.py, threshold section).
+    """
+    from actions.rag.retriever import names_document
+
+    if not passages:
+        return None
+    best = max(p.dense_score or 0.0 for p in passages)
+    if best >= settings.kb_min_similarity:
+        return best
+    named = names_document(query, passages[0].passage)
+    return best if named and best >= settings.kb_min_similarity_named else None
+
+
 class IndexHolder:
     """Serves the live index and swaps in a rebuilt one without a restart.
 
@@ -166,9 +184,10 @@ class AnswerService:
             passages = self.retrieve(query, k=max(self.settings.kb_top_k, 5), entities=entities)
         except IndexError_:
             return AnswerResult(UNAVAILABLE, "unavailable")
-        top = passages[0].dense_score if passages else None
-        if not passages or top is None or top < self.settings.kb_min_similarity:
-            return AnswerResult(UNKNOWN, "unknown", top_similarity=top)
+        top = confidence(query, passages, self.settings)
+        if top is None:
+            best = max((p.dense_score or 0.0 for p in passages), default=None)
+            return AnswerResult(UNKNOWN, "unknown", top_similarity=best)
         return self._generate(query, passages[: self.settings.kb_top_k], top)
 
     def _generate(self, query: str, passages: list[ScoredPassage], top: float) -> AnswerResult:

@@ -9,11 +9,11 @@ and put back in reading order. The model-based generators start from this select
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from actions.rag.grounding import shared_vectors
 from actions.rag.sanitize import clean_question, looks_like_injection, split_sentences
 from actions.rag.types import Embedder, GeneratedAnswer, Passage, ScoredPassage
 
@@ -69,15 +69,13 @@ class ExtractiveGenerator:
         max_answer_words: int = TARGET_WORDS,
         mmr_lambda: float = 0.7,
         max_passages: int = 3,
-        cache_size: int = 4096,
     ) -> None:
         self.embedder = embedder
         self.max_words = max_answer_words
         self.target_words = min(TARGET_WORDS, max_answer_words)
         self.mmr_lambda = mmr_lambda
         self.max_passages = max_passages
-        self._cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-        self._cache_size = cache_size
+        self.vectors = shared_vectors(embedder)  # the grounding check reuses these
 
     def generate(self, question: str, passages: Sequence[ScoredPassage]) -> GeneratedAnswer:
         """Verbatim sentences with `[n]` markers; empty text when the passages offer nothing."""
@@ -91,8 +89,9 @@ class ExtractiveGenerator:
             return Selection((), ())
         import numpy as np
 
-        query, vectors = self._embed(clean_question(question, 1000), [c.text for c in candidates])
-        relevance = vectors @ query + np.array([RANK_BONUS[min(c.rank, 2)] for c in candidates])
+        texts = [c.text for c in candidates]
+        vectors, query = self.vectors.get(texts, [clean_question(question, 1000)])
+        relevance = vectors @ query[0] + np.array([RANK_BONUS[min(c.rank, 2)] for c in candidates])
         chosen = self._mmr(candidates, relevance, vectors)
         chosen = _complete_lists(chosen, candidates, self.max_words)
         if not chosen:  # even the best sentence is longer than the whole answer may be
@@ -121,21 +120,6 @@ class ExtractiveGenerator:
             words += candidates[best].words
             redundancy = np.maximum(redundancy, vectors @ vectors[best])
         return chosen
-
-    def _embed(self, question: str, texts: list[str]) -> tuple[NDArray, NDArray]:
-        """One encoder call for the question and the sentences not seen before."""
-        import numpy as np
-
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        fresh = self.embedder.encode([question, *missing])
-        for text, vector in zip(missing, fresh[1:], strict=True):
-            self._cache[text] = vector
-        vectors = np.stack([self._cache[t] for t in texts])
-        for text in texts:
-            self._cache.move_to_end(text)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return fresh[0], vectors
 
 
 def _candidates(passages: Sequence[ScoredPassage]) -> list[_Candidate]:
