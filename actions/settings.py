@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         default="extractive", description="Answer writer; every answer is grounding-checked."
     )
     max_answer_words: int = Field(default=120, ge=20, le=400)
+    extractive_scoring: Literal["lexical", "embedding"] = Field(
+        default="lexical",
+        description="How extractive picks sentences; embedding is ~10x slower (bench/RESULTS.md).",
+    )
     max_question_chars: int = Field(default=2000, ge=100, le=20000)
     openai_base_url: str = Field(
         default="http://127.0.0.1:8000/v1", description="An OpenAI-compatible endpoint."

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 # Chosen by bench/grounding_thresholds.py (bench/results/grounding_thresholds.json): on MedQuAD,
 # the best recall on rewritten passage sentences with <= 2 % of unsupported sentences accepted.
-DEFAULT_MIN_SIMILARITY = 0.7
+DEFAULT_MIN_SIMILARITY = 0.8
 DEFAULT_MIN_OVERLAP = 0.85
 
 _NEGATION_CUES = frozenset(
@@ -176,6 +176,7 @@ class GroundingChecker:
     def _support(
         self, claim: str, passage: str, context: str, vectors: dict[str, NDArray[np.float32]]
     ) -> Support:
+        """The support of the passage's best unit for ``claim`` (verbatim counts as perfect)."""
         if is_verbatim(claim, passage):
             return _VERBATIM
         sentences = passage_sentences(passage)

@@ -37,7 +37,8 @@ def make_generator(name: str, settings: Any, embedder: Embedder | None = None) -
     if name == "extractive":
         from actions.rag.generators.extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator(embedder, max_answer_words=max_words)
+        scoring = str(getattr(settings, "extractive_scoring", "lexical"))
+        return ExtractiveGenerator(embedder, max_answer_words=max_words, scoring=scoring)
     if name == "local":
         from actions.rag.generators.local import LocalGenerator
 
