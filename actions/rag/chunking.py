@@ -13,45 +13,52 @@ from collections.abc import Iterator
 from actions.rag.types import KBDocument, Passage, Section
 
 MAX_WORDS = 150
+VERSION = 2  # bump when passage text changes: it forces a full re-embed
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 
 
-def _sentences(text: str) -> list[str]:
-    """Paragraph- and sentence-level units; a list item stays one unit."""
-    units: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n(?=\s*[-*•] )", text):
-        flat = " ".join(paragraph.split())
-        if flat:
-            units.extend(s for s in _SENTENCE_END.split(flat) if s)
+def _units(text: str) -> list[tuple[str, str]]:
+    """Sentences with the separator that preceded them, so passages keep paragraph and list
+    breaks ("\n\n" between paragraphs, "\n" before a list item, " " within a paragraph)."""
+    units: list[tuple[str, str]] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        for line_no, block in enumerate(re.split(r"\n(?=\s*(?:[-*•]|\d{1,2}\.) )", paragraph)):
+            flat = " ".join(block.split())
+            for i, sentence in enumerate(s for s in _SENTENCE_END.split(flat) if s):
+                units.append((sentence, " " if i else ("\n" if line_no else "\n\n")))
     return units
 
 
-def _drop_injections(sentences: list[str]) -> list[str]:
+def _drop_injections(units: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Instructions aimed at a model are not health content; they never reach an index."""
     from actions.rag.sanitize import looks_like_injection
 
-    return [s for s in sentences if not looks_like_injection(s)]
+    return [u for u in units if not looks_like_injection(u[0])]
 
 
-def _pack(sentences: list[str], max_words: int) -> Iterator[str]:
+def _join(units: list[tuple[str, str]]) -> str:
+    return "".join(sep + text if i else text for i, (text, sep) in enumerate(units))
+
+
+def _pack(units: list[tuple[str, str]], max_words: int) -> Iterator[str]:
     """Greedy packing with one sentence of overlap between consecutive passages."""
-    current: list[str] = []
+    current: list[tuple[str, str]] = []
     words = 0
-    for sentence in sentences:
-        n = len(sentence.split())
+    for unit in units:
+        n = len(unit[0].split())
         if current and words + n > max_words:
-            yield " ".join(current)
+            yield _join(current)
             current = current[-1:] if len(current) > 1 else []
-            words = sum(len(s.split()) for s in current)
-        current.append(sentence)
+            words = sum(len(u[0].split()) for u in current)
+        current.append(unit)
         words += n
     if current:
-        yield " ".join(current)
+        yield _join(current)
 
 
 def chunk_section(doc: KBDocument, section: Section, max_words: int = MAX_WORDS) -> list[Passage]:
     """Passages of one section, numbered by `chunk`."""
-    sentences = _drop_injections(_sentences(section.text))
+    units = _drop_injections(_units(section.text))
     return [
         Passage(
             qid=section.qid,
@@ -65,7 +72,7 @@ def chunk_section(doc: KBDocument, section: Section, max_words: int = MAX_WORDS)
             aliases=doc.aliases,
             chunk=i,
         )
-        for i, text in enumerate(_pack(sentences, max_words))
+        for i, text in enumerate(_pack(units, max_words))
     ]
 
 

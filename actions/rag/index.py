@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actions.rag.chunking import MAX_WORDS, chunk_document, embed_text
+from actions.rag.chunking import MAX_WORDS, VERSION, chunk_document, embed_text
 from actions.rag.types import Embedder, KBDocument, Passage
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class IndexConfig:
     kind: str = "auto"  # auto | flat | ivf | hnsw
 
     def embedding_key(self) -> str:
-        return f"{MODEL_NAME}|{self.include_headings}|{self.max_words}"
+        return f"{MODEL_NAME}|{self.include_headings}|{self.max_words}|chunker-v{VERSION}"
 
 
 @dataclass

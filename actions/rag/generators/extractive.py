@@ -166,14 +166,20 @@ def _candidates(passages: Sequence[ScoredPassage]) -> list[_Candidate]:
     for rank, scored in enumerate(passages):
         for position, sentence in enumerate(split_sentences(scored.passage.text)):
             words = word_count(sentence)
-            if words >= (1 if _is_item(sentence) else MIN_WORDS) and not looks_like_injection(
-                sentence
+            item = _is_item(sentence)
+            if (
+                words >= (1 if item else MIN_WORDS)
+                and (item or _ENDED.search(sentence))
+                and not looks_like_injection(sentence)
             ):
                 found.append(_Candidate(sentence, rank, position, words))
     return found
 
 
 _ITEM = re.compile(r"^(?:- |\d{1,2}\. )")
+# A sentence ends with punctuation; a fragment without ("Centers for Disease Control and
+# Prevention", a web page's section title) is a label, and would glue onto the next sentence.
+_ENDED = re.compile(r"[.!?:][\"'”’)\]]*$")
 
 
 def _is_item(sentence: str) -> bool:
