@@ -63,22 +63,23 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _service() -> Any:
-    from actions.rag.service import AnswerService
+def _load_index(args: argparse.Namespace) -> Any:
+    """The live index, or None after saying why on stderr."""
+    from actions.rag.index import IndexError_, KnowledgeIndex
 
-    return AnswerService(get_settings())
+    try:
+        return KnowledgeIndex.load_current(_paths(args)[1])
+    except IndexError_ as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
 
 
 def _search(args: argparse.Namespace) -> int:
     from actions.rag.embedder import load_embedder
-    from actions.rag.index import IndexError_, KnowledgeIndex
     from actions.rag.retriever import make_retriever
 
-    _, root = _paths(args)
-    try:
-        index = KnowledgeIndex.load_current(root)
-    except IndexError_ as error:
-        print(f"error: {error}", file=sys.stderr)
+    index = _load_index(args)
+    if index is None:
         return 2
     retriever = make_retriever(args.mode or get_settings().kb_retrieval, index, load_embedder())
     hits = retriever.retrieve(" ".join(args.question), k=args.k, entities=tuple(args.entity))
@@ -134,13 +135,8 @@ def _answer(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from actions.rag.index import IndexError_, KnowledgeIndex
-
-    _, root = _paths(args)
-    try:
-        index = KnowledgeIndex.load_current(root)
-    except IndexError_ as error:
-        print(f"error: {error}", file=sys.stderr)
+    index = _load_index(args)
+    if index is None:
         return 2
     manifest = index.manifest
     by_folder: dict[str, int] = {}

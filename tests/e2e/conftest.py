@@ -102,16 +102,15 @@ def build_small_kb(tmp: Path) -> tuple[Path, Path]:
             shutil.copytree(source, target)
         else:
             shutil.copy(source, target)
-    env = {**os.environ, "HEALTHBOT_KB_DIR": str(kb), "HEALTHBOT_KB_INDEX_DIR": str(index)}
-    subprocess.run(
-        [str(ROOT / ".venv/bin/healthbot"), "kb", "build", "--quiet"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    kb_build(kb, index)
     return kb, index
+
+
+def kb_build(kb: Path, index: Path) -> None:
+    """`healthbot kb build`, as an editor runs it, on the given folders."""
+    env = {**os.environ, "HEALTHBOT_KB_DIR": str(kb), "HEALTHBOT_KB_INDEX_DIR": str(index)}
+    command = [str(ROOT / ".venv/bin/healthbot"), "kb", "build", "--quiet"]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, timeout=300)
 
 
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

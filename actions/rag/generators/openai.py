@@ -8,17 +8,14 @@ temperature 0. Anything other than a well-formed reply within the timeout raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import httpx
 
 from actions.rag.generators import GeneratorError
-from actions.rag.generators.extractive import ExtractiveGenerator
-from actions.rag.generators.prompt import build_messages, finish
-from actions.rag.types import Embedder, GeneratedAnswer, ScoredPassage
+from actions.rag.generators.prompt import Rephraser
+from actions.rag.types import Embedder
 
 
-class OpenAIGenerator:
+class OpenAIGenerator(Rephraser):
     """`Generator` over an OpenAI-compatible chat completions API."""
 
     name = "openai"
@@ -32,22 +29,11 @@ class OpenAIGenerator:
         timeout_s: float = 20.0,
         max_answer_words: int = 120,
     ) -> None:
-        self.embedder = embedder
+        super().__init__(embedder, max_answer_words)
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout_s = timeout_s
-        self.max_words = max_answer_words
-        self.extractive = ExtractiveGenerator(embedder, max_answer_words=max_answer_words)
-
-    def generate(self, question: str, passages: Sequence[ScoredPassage]) -> GeneratedAnswer:
-        """A plain-words version of the extractive answer; `GeneratorError` when the API fails."""
-        selection = self.extractive.select(question, passages)
-        if not selection.sentences:
-            return GeneratedAnswer("", (), self.name)
-        raw = self.complete(build_messages(question, selection, self.max_words))
-        text = finish(raw, selection, self.embedder, self.max_words)
-        return GeneratedAnswer(text, selection.citations, self.name)
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         """The assistant message of one chat completion (the error never quotes the prompt)."""

@@ -10,12 +10,13 @@ Whether the result is faithful is the grounding check's call, not this module's.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from actions.rag.generators.extractive import Selection, compose, word_count
+from actions.rag.generators.extractive import ExtractiveGenerator, Selection, compose, word_count
 from actions.rag.grounding import normalise
 from actions.rag.sanitize import clean_question, looks_like_injection, split_sentences
-from actions.rag.types import Embedder
+from actions.rag.types import Embedder, GeneratedAnswer, ScoredPassage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,3 +144,29 @@ def _limit(sentences: list[tuple[str, tuple[int, ...]]], max_words: int) -> str:
             break
         kept.append((sentence, numbers))
     return compose(kept)
+
+
+class Rephraser:
+    """Shared by the model backends: select extractively, ask the model, check citations.
+
+    Subclasses set `name` and implement `complete(messages) -> str`.
+    """
+
+    name = "rephraser"
+
+    def __init__(self, embedder: Embedder, max_answer_words: int = 120) -> None:
+        self.embedder = embedder
+        self.max_words = max_answer_words
+        self.extractive = ExtractiveGenerator(embedder, max_answer_words=max_answer_words)
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        raise NotImplementedError
+
+    def generate(self, question: str, passages: Sequence[ScoredPassage]) -> GeneratedAnswer:
+        """A plain-words version of the extractive answer, with the same citations."""
+        selection = self.extractive.select(question, passages)
+        if not selection.sentences:
+            return GeneratedAnswer("", (), self.name)
+        raw = self.complete(build_messages(question, selection, self.max_words))
+        text = finish(raw, selection, self.embedder, self.max_words)
+        return GeneratedAnswer(text, selection.citations, self.name)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from actions.rag.embedder import MiniLMEmbedder, load_embedder
+from actions.rag.types import Passage, ScoredPassage
 
 FRONT = """---
 id: {id}
@@ -100,3 +101,22 @@ def built_kb(
     kb = write_kb(root / "knowledge")
     build_index(kb, root / "index", embedder=embedder, progress=False)
     return kb, root / "index"
+
+
+def make_passage(doc_id: str, text: str) -> Passage:
+    """A passage of a one-section test document."""
+    return Passage(
+        qid=f"{doc_id}#s",
+        doc_id=doc_id,
+        title=doc_id.title(),
+        heading="About",
+        text=text,
+        url=f"https://example.org/{doc_id}",
+        source="Example",
+        license="CC BY 4.0",
+    )
+
+
+def scored(doc_id: str, text: str, score: float = 1.0) -> ScoredPassage:
+    """The same passage as a retrieval hit."""
+    return ScoredPassage(make_passage(doc_id, text), score)

@@ -13,7 +13,8 @@ from actions.rag.generators import make_generator
 from actions.rag.generators.extractive import ExtractiveGenerator, word_count
 from actions.rag.grounding import GroundingChecker, is_verbatim
 from actions.rag.sanitize import split_sentences
-from actions.rag.types import Passage, ScoredPassage
+
+from .conftest import scored
 
 GLAUCOMA = (
     "Glaucoma is a group of eye diseases that damage the optic nerve. The optic nerve carries "
@@ -40,20 +41,6 @@ GOUT = (
     "joint, often the big toe, and cause sudden severe pain and swelling. Drinking plenty of "
     "water and limiting alcohol and red meat can help prevent attacks."
 )
-
-
-def scored(doc_id: str, text: str, score: float) -> ScoredPassage:
-    passage = Passage(
-        qid=f"{doc_id}#s",
-        doc_id=doc_id,
-        title=doc_id.title(),
-        heading="About",
-        text=text,
-        url=f"https://example.org/{doc_id}",
-        source="Example",
-        license="CC BY 4.0",
-    )
-    return ScoredPassage(passage, score)
 
 
 PASSAGES = [scored("glaucoma", GLAUCOMA, 0.8), scored("treatment", TREATMENT, 0.7)]

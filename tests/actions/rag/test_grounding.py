@@ -12,7 +12,9 @@ from actions.rag.grounding import (
     missing_numbers,
 )
 from actions.rag.render import render_answer
-from actions.rag.types import GeneratedAnswer, Passage
+from actions.rag.types import GeneratedAnswer
+
+from .conftest import make_passage as passage
 
 GOUT = (
     "Gout is a form of arthritis caused by too much uric acid in the blood. Crystals form in a "
@@ -25,19 +27,6 @@ GLAUCOMA = (
     "blindness in people over 60. Glaucoma is usually treated with prescription eye drops that "
     "lower the pressure in the eye."
 )
-
-
-def passage(doc_id: str, text: str) -> Passage:
-    return Passage(
-        qid=f"{doc_id}#s",
-        doc_id=doc_id,
-        title=doc_id.title(),
-        heading="About",
-        text=text,
-        url=f"https://example.org/{doc_id}",
-        source="Example",
-        license="CC BY 4.0",
-    )
 
 
 CITATIONS = (passage("gout", GOUT), passage("glaucoma", GLAUCOMA))

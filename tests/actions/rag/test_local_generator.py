@@ -9,7 +9,8 @@ import pytest
 
 from actions.rag.generators.local import LocalGenerator, load_model, model_path
 from actions.rag.generators.prompt import SYSTEM_PROMPT, build_messages
-from actions.rag.types import Passage, ScoredPassage
+
+from .conftest import scored
 
 pytestmark = pytest.mark.slow
 
@@ -23,20 +24,6 @@ TREATMENT = (
     "eye. Laser treatment and surgery are other options. Use the drops every day, even when "
     "your eyes feel fine."
 )
-
-
-def scored(doc_id: str, text: str) -> ScoredPassage:
-    passage = Passage(
-        qid=f"{doc_id}#s",
-        doc_id=doc_id,
-        title=doc_id.title(),
-        heading="About",
-        text=text,
-        url=f"https://example.org/{doc_id}",
-        source="Example",
-        license="CC BY 4.0",
-    )
-    return ScoredPassage(passage, 1.0)
 
 
 PASSAGES = [scored("glaucoma", GLAUCOMA), scored("treatment", TREATMENT)]

@@ -17,7 +17,8 @@ from actions.rag.generators import GeneratorError, make_generator
 from actions.rag.generators.openai import OpenAIGenerator
 from actions.rag.generators.prompt import SYSTEM_PROMPT
 from actions.rag.grounding import GroundingChecker
-from actions.rag.types import Passage, ScoredPassage
+
+from .conftest import scored
 
 GLAUCOMA = (
     "Glaucoma is a group of eye diseases that damage the optic nerve. It is a leading cause of "
@@ -37,20 +38,6 @@ INVENTED = (
     "Glaucoma is a group of eye diseases that damage the optic nerve [1]. "
     "Take 500 mg of acetazolamide every day to lower the pressure in the eye [2]."
 )
-
-
-def scored(doc_id: str, text: str) -> ScoredPassage:
-    passage = Passage(
-        qid=f"{doc_id}#s",
-        doc_id=doc_id,
-        title=doc_id.title(),
-        heading="About",
-        text=text,
-        url=f"https://example.org/{doc_id}",
-        source="Example",
-        license="CC BY 4.0",
-    )
-    return ScoredPassage(passage, 1.0)
 
 
 PASSAGES = [scored("glaucoma", GLAUCOMA), scored("treatment", TREATMENT)]
