@@ -240,7 +240,9 @@ def main() -> int:
         print(json.dumps(results["threshold"], indent=2))
     if "generate" not in skip:
         pairs = sample_pairs(MEDQUAD, args.sample, args.seed)[: args.faithfulness]
-        results["faithfulness"] = faithfulness(full, pairs, args.backends.split(","))
+        results.setdefault("faithfulness", {}).update(
+            faithfulness(full, pairs, args.backends.split(","))
+        )
         print(json.dumps(results["faithfulness"], indent=2))
     results["machine"] = {"cpus": __import__("os").cpu_count(), "date": time.strftime("%Y-%m-%d")}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -179,7 +179,8 @@ def _candidates(passages: Sequence[ScoredPassage]) -> list[_Candidate]:
 _ITEM = re.compile(r"^(?:- |\d{1,2}\. )")
 # A sentence ends with punctuation; a fragment without ("Centers for Disease Control and
 # Prevention", a web page's section title) is a label, and would glue onto the next sentence.
-_ENDED = re.compile(r"[.!?:][\"'”’)\]]*$")
+# A question ("How might X be treated?") is a subheading of the source page, not an answer.
+_ENDED = re.compile(r"[.!:][\"'”’)\]]*$")
 
 
 def _is_item(sentence: str) -> bool:
