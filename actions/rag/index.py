@@ -358,6 +358,14 @@ def _prune(root: Path, keep: str) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _publish(root: Path, plan: _Plan, config: IndexConfig) -> tuple[str, str]:
+    """Writes the new version, makes it live, and prunes old ones."""
+    version, kind = _write_version(root, plan, config)
+    _point_current(root, version)
+    _prune(root, version)
+    return version, kind
+
+
 def build_index(
     kb_root: Path,
     index_root: Path,
@@ -400,9 +408,7 @@ def build_index(
             _embed(plan, docs, rels, embedder, config, progress) if docs else (0, 0.0)
         )
         _check_duplicate_ids(plan)
-        version, kind = _write_version(index_root, plan, config)
-        _point_current(index_root, version)
-        _prune(index_root, version)
+        version, kind = _publish(index_root, plan, config)
     return BuildReport(
         version,
         len(paths),
@@ -508,9 +514,7 @@ def build_from_documents(
         plan.files[rel] = _FileEntry("", "")
     with _build_lock(index_root):
         embedded, embed_seconds = _embed(plan, documents, rels, embedder, config, progress)
-        version, kind = _write_version(index_root, plan, config)
-        _point_current(index_root, version)
-        _prune(index_root, version)
+        version, kind = _publish(index_root, plan, config)
     return BuildReport(
         version,
         len(documents),
