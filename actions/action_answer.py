@@ -16,7 +16,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.rag.service import AnswerService
+from actions.rag.service import UNAVAILABLE, AnswerService
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -48,8 +48,13 @@ class ActionAnswerHealthQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         question = str(tracker.latest_message.get("text") or "")
-        service = await asyncio.to_thread(get_service)
-        result = await asyncio.to_thread(service.answer, question, _entities(tracker))
+        try:
+            service = await asyncio.to_thread(get_service)
+            result = await asyncio.to_thread(service.answer, question, _entities(tracker))
+        except Exception as error:  # a patient gets a reply, never a silent 500
+            logger.error("health answer failed: %s (question not logged)", type(error).__name__)
+            dispatcher.utter_message(text=UNAVAILABLE)
+            return []
         logger.info(
             "health question answered: status=%s backend=%s citations=%d latency_ms=%.0f",
             result.status,

@@ -40,3 +40,18 @@ def test_the_action_never_logs_the_question(domain, caplog: pytest.LogCaptureFix
     tracker = make_tracker("my secret gout question", "ask_health_info")
     run_action(action_answer.ActionAnswerHealthQuestion(), tracker, domain)
     assert "secret" not in caplog.text and "gout" not in caplog.text.lower()
+
+
+def test_a_failing_service_still_gets_the_patient_a_reply(
+    domain, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> AnswerService:
+        raise RuntimeError("model files missing")
+
+    monkeypatch.setattr(action_answer, "get_service", broken)
+    tracker = make_tracker("my private question about gout", "ask_health_info")
+    dispatcher, events = run_action(action_answer.ActionAnswerHealthQuestion(), tracker, domain)
+    assert events == []
+    [message] = dispatcher.messages
+    assert "try again shortly" in message["text"]
+    assert "gout" not in caplog.text and "RuntimeError" in caplog.text
