@@ -21,7 +21,7 @@ KB_INDEX := var/kb/CURRENT
 
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb clean
+.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -36,8 +36,19 @@ help:
 	@echo "make eval-hwu64 CANDIDATE=chosen   the pipeline on the HWU64 benchmark (slow)"
 	@echo "make eval-red-flags                recall and false alarms of the red-flag detector"
 	@echo "make bench-latency                 turn latency vs a plain rasa init assistant"
+	@echo "make bench-gateway                 edge overhead per message (50 web conversations), 5 MB uploads"
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
+
+# Debian's Chromium for the widget's browser tests (Playwright drives it; it never downloads one).
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "Install Chromium ($(CHROMIUM)) with your package manager."; exit 1; }
+	@test "$$(id -u)" = 0 || { echo "Chromium is missing: run 'sudo apt-get install -y chromium fonts-dejavu-core'"; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 
 $(VENV)/.installed: requirements/app.txt requirements/app-nodeps.txt pyproject.toml
 	@test -n "$(PY311)" || { scripts/find_python.sh 3.11; exit 1; }
@@ -89,7 +100,7 @@ unit: setup
 	PYTHONPATH=$(CURDIR) $(RVENV)/bin/python -m pytest -q tests/nlu
 	$(VENV)/bin/python -m pytest -q --ignore=tests/nlu
 
-test: setup lint unit
+test: setup browser lint unit
 
 eval-nlu: setup
 	rm -rf bench/results/nlu-cv
@@ -109,6 +120,9 @@ eval-kb: $(VENV)/.installed
 bench-kb: kb
 	$(VENV)/bin/python bench/kb_bench.py
 	$(VENV)/bin/python bench/kb_scale.py
+
+bench-gateway: setup
+	$(VENV)/bin/python bench/gateway_bench.py --conversations 50 --out bench/results/gateway_bench.json
 
 bench-latency: setup
 	$(VENV)/bin/python bench/turn_latency.py --conversations 20 --out bench/results/turn_latency.json

@@ -1,4 +1,4 @@
-"""Forget me: after the patient confirms, erase their conversation.
+"""Forget me: after the patient confirms, erase their conversation and their uploads.
 
 The tracker store (nlu/server/privacy_tracker_store.py) performs the erasure when it
 sees the ``erase_conversation`` slot set in this turn, because only Rasa owns the store.
@@ -12,6 +12,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.attachments import forget_uploads
+
 
 class ActionForgetMe(Action):
     """Confirms and marks the conversation for erasure."""
@@ -22,5 +24,8 @@ class ActionForgetMe(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        forget_uploads(tracker.sender_id)
         dispatcher.utter_message(response="utter_forgotten")
+        # A machine-readable marker for the channels (Telegram also revokes consent on it).
+        dispatcher.utter_message(json_message={"event": "forgotten"})
         return [SlotSet("erase_conversation", True)]

@@ -30,6 +30,11 @@ E2E_KB_FILES = (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The log scan runs last, after every other end-to-end test has written to the logs."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_logs.py"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,6 +65,9 @@ class Stack:
     tracker_db: Path
     kb_dir: Path
     kb_index: Path
+    uploads_dir: Path
+    state_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
     logs: list[Path] = field(default_factory=list)
 
     def send(self, sender: str, text: Any, **kwargs: Any) -> requests.Response:
@@ -136,6 +144,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HEALTHBOT_KB_DIR": str(kb_dir),
         "HEALTHBOT_KB_INDEX_DIR": str(kb_index),
         "HEALTHBOT_KB_RELOAD_INTERVAL_S": "0.2",
+        # Shared by the edge (writes uploads) and the action server (reads them by id).
+        "HEALTHBOT_UPLOADS_DIR": str(tmp / "uploads"),
+        "HEALTHBOT_STATE_DIR": str(tmp / "edge-state"),
+        "HEALTHBOT_RASA_URL": f"http://127.0.0.1:{rasa_port}",
     }
     logs = [tmp / "actions.log", tmp / "rasa.log"]
     actions = _start(["scripts/run_actions.sh"], env, logs[0])
@@ -147,6 +159,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             tmp / "tracker.db",
             kb_dir,
             kb_index,
+            tmp / "uploads",
+            tmp / "edge-state",
+            env,
             logs,
         )
         wait_until_up(f"{stack.actions_url}/health", actions, logs[0], START_TIMEOUT_S)
@@ -166,3 +181,70 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def sender() -> str:
     """A fresh conversation id per test."""
     return f"e2e-{uuid.uuid4().hex[:12]}"
+
+
+CLINIC_KEY = "test-clinic"
+API_KEY = "test-api-key"
+ALLOWED_ORIGIN = "https://clinic.example.org"
+
+
+@dataclass
+class Edge:
+    """The running gateway: its URL, the test clinic's keys, and its log."""
+
+    url: str
+    clinic_key: str
+    api_key: str
+    allowed_origin: str
+    log: Path
+    process: subprocess.Popen
+
+    def api(self, path: str, **kwargs: Any) -> requests.Response:
+        """An integrator call (Bearer API key) to ``/api/v1/...``."""
+        headers = {"Authorization": f"Bearer {self.api_key}", **kwargs.pop("headers", {})}
+        method = kwargs.pop("method", "POST")
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=120, **kwargs)
+
+
+def write_clinics_file(path: Path, port: int) -> None:
+    """A clinics file for the tests: one clinic, the gateway's own origin and one other site."""
+    import hashlib
+
+    digest = hashlib.sha256(API_KEY.encode()).hexdigest()
+    path.write_text(
+        "clinics:\n"
+        f"  {CLINIC_KEY}:\n"
+        "    name: Test Clinic\n"
+        f"    origins: [{ALLOWED_ORIGIN}, http://127.0.0.1:{port}]\n"
+        f"    api_key_sha256: {digest}\n"
+        "    theme: {color: '#1d4ed8', title: Test Clinic assistant}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="session")
+def edge(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    """The real edge process (`python -m bot`) in front of the real Rasa and action server."""
+    tmp = tmp_path_factory.mktemp("edge")
+    port = free_port()
+    clinics = tmp / "clinics.yml"
+    write_clinics_file(clinics, port)
+    env = {
+        **stack.env,
+        "HEALTHBOT_WEB_PORT": str(port),
+        "HEALTHBOT_CLINICS_FILE": str(clinics),
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    log = tmp / "edge.log"
+    stack.logs.append(log)
+    process = _start([str(ROOT / ".venv/bin/python"), "-m", "bot"], env, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/healthz", process, log, START_TIMEOUT_S)
+        yield Edge(url, CLINIC_KEY, API_KEY, ALLOWED_ORIGIN, log, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,4 +1,8 @@
-"""No health content in the servers' logs (runs after the other end-to-end tests)."""
+"""No health content in any process's logs: Rasa, the action server and the edge.
+
+Runs after the other end-to-end tests (conftest orders it last), so it scans everything they sent:
+messages, captions, file contents and file names.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,15 @@ SENT = [
     "rash on my arm",
     "my head hurts",
     "talk to a real person",
+    "sore toe",  # the content of a text file uploaded through the gateway
+    "isn't breathing",  # a photo caption
+    "img_2041",  # an uploaded file's name
+    "note.txt",
 ]
 
 
 def test_logs_hold_no_message_content(stack: Stack, sender: str) -> None:
+    assert len(stack.logs) >= 2
     stack.say(sender, "i have a sore throat and my knee hurts")
     for log in stack.logs:
         text = log.read_text(errors="replace").lower()

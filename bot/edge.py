@@ -1,0 +1,98 @@
+"""The edge process: the web gateway always, Telegram when a token is set, one event loop.
+
+``python -m bot`` (and ``make run``) start it. The log says which channels are live; it never
+says what anyone wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter
+from bot.senders import load_secret
+from bot.settings import EdgeSettings
+from bot.uploads import UploadStore, open_store
+from bot.web.clinics import load_clinics
+
+logger = logging.getLogger("bot.edge")
+PURGE_INTERVAL_S = 3600.0
+
+
+def build_gateway(settings: EdgeSettings, store: UploadStore | None = None) -> Any:
+    """The gateway's shared state, built from settings (tests pass their own store)."""
+    from bot.web.app import Gateway
+
+    return Gateway(
+        settings=settings,
+        rasa=RasaClient(settings.rasa_url, settings.rasa_timeout_s),
+        store=store or open_store(),
+        clinics=load_clinics(settings.clinics_file),
+        secret=load_secret(settings.sender_secret.get_secret_value(), settings.state_dir),
+        limiter=RateLimiter(settings.web_rate_per_minute),
+    )
+
+
+async def purge_forever(store: UploadStore, interval_s: float = PURGE_INTERVAL_S) -> None:
+    """Delete uploads past retention, now and then every ``interval_s``."""
+    while True:
+        try:
+            await asyncio.to_thread(store.purge_expired)
+        except OSError as error:
+            logger.error("retention purge failed: %s", type(error).__name__)
+        await asyncio.sleep(interval_s)
+
+
+async def serve(settings: EdgeSettings) -> None:
+    """Run the gateway (and Telegram) until cancelled."""
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    gateway = build_gateway(settings)
+    app = create_app(gateway)
+    telegram = await _start_telegram(settings, gateway, app)
+    config = uvicorn.Config(
+        app, host=settings.web_host, port=settings.web_port, access_log=False,
+        log_level="warning", proxy_headers=False, server_header=False,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    purge = asyncio.create_task(purge_forever(gateway.store))
+    base = settings.public_url or f"http://{settings.web_host}:{settings.web_port}"
+    logger.info(
+        "edge up: web widget and demo page on %s/ (clinics: %s); REST API on %s/api/v1; "
+        "Telegram: %s; relaying to Rasa at %s",
+        base, ", ".join(gateway.clinics.keys), base, telegram[0], settings.rasa_url,
+    )  # fmt: skip
+    try:
+        await server.serve()
+    finally:
+        purge.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purge
+        if telegram[1] is not None:
+            from bot.telegram.app import stop_telegram
+
+            await stop_telegram(telegram[1])
+        await gateway.rasa.aclose()
+
+
+async def _start_telegram(settings: EdgeSettings, gateway: Any, web: Any) -> tuple[str, Any]:
+    """("off"/"polling"/"webhook", application or None); a failure leaves the web side up."""
+    if not settings.telegram_bot_token.get_secret_value():
+        return "off (set TELEGRAM_BOT_TOKEN to enable)", None
+    from bot.telegram.app import build_application, start_telegram, telegram_webhook_route
+
+    application = build_application(settings, gateway.rasa, gateway.store, gateway.secret)
+    if settings.telegram_mode == "webhook":
+        secret = settings.telegram_webhook_secret.get_secret_value()
+        web.router.routes.append(telegram_webhook_route(application, secret))
+    try:
+        await start_telegram(application, settings)
+    except Exception as error:  # a bad token must not take the web widget down
+        logger.error("Telegram did not start (%s); web channels stay up", type(error).__name__)
+        return f"failed ({type(error).__name__})", None
+    return settings.telegram_mode, application
