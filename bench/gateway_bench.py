@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from turn_latency import (  # bench scripts import their sibling
@@ -62,6 +62,7 @@ class Sample:
 
     rtt: list[float] = field(default_factory=list)
     rasa: list[float] = field(default_factory=list)
+    inside: list[float] = field(default_factory=list)  # request in → response out, in the edge
     errors: int = 0
     wall_s: float = 0.0
 
@@ -83,59 +84,69 @@ def summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def server_timing(header: str) -> float | None:
+def server_timing(header: str, metric: str = "rasa") -> float | None:
+    """A ``Server-Timing`` metric in seconds (the gateway sends ``rasa`` and ``edge``)."""
     for part in header.split(","):
         name, _, params = part.strip().partition(";")
-        if name == "rasa" and params.startswith("dur="):
+        if name == metric and params.startswith("dur="):
             return float(params[4:]) / 1000
     return None
 
 
 async def conversation(
-    client: httpx.AsyncClient, target: str, edge: str, rasa: str, turns: int, sample: Sample
+    client: aiohttp.ClientSession, target: str, edge: str, rasa: str, turns: int, sample: Sample
 ) -> None:
     """One patient: a session (gateway), then ``turns`` messages in order."""
+    headers = {"Origin": ORIGIN}
     if target == "gateway":
-        headers = {"Origin": ORIGIN}
-        created = await client.post(
+        async with client.post(
             f"{edge}/api/v1/widget/session",
             json={"clinic": "bench", "consent": True},
             headers=headers,
-        )
-        session = created.json()["session"]
+        ) as created:
+            session = (await created.json())["session"]
     sender = f"bench-{uuid.uuid4().hex[:12]}"
     for index in range(turns):
         text = TURNS[index % len(TURNS)]
+        if target == "gateway":
+            url, body = (
+                f"{edge}/api/v1/widget/messages",
+                {
+                    "clinic": "bench",
+                    "session": session,
+                    "text": text,
+                },
+            )
+        else:
+            url, body = f"{rasa}/webhooks/rest/webhook", {"sender": sender, "message": text}
         started = time.perf_counter()
         try:
-            if target == "gateway":
-                body = {"clinic": "bench", "session": session, "text": text}
-                response = await client.post(
-                    f"{edge}/api/v1/widget/messages", json=body, headers=headers
-                )
-            else:
-                body = {"sender": sender, "message": text}
-                response = await client.post(f"{rasa}/webhooks/rest/webhook", json=body)
-        except httpx.HTTPError:
+            async with client.post(url, json=body, headers=headers) as response:
+                await response.read()
+                elapsed = time.perf_counter() - started
+                status, header = response.status, response.headers.get("server-timing", "")
+        except aiohttp.ClientError:
             sample.errors += 1
             continue
-        elapsed = time.perf_counter() - started
-        if response.status_code != 200:
+        if status != 200:
             sample.errors += 1
             continue
         sample.rtt.append(elapsed)
         if target == "gateway":
-            upstream = server_timing(response.headers.get("server-timing", ""))
-            if upstream is None:
+            upstream, inside = server_timing(header), server_timing(header, "edge")
+            if upstream is None or inside is None:
                 sample.errors += 1
             else:
                 sample.rasa.append(upstream)
+                sample.inside.append(inside)
 
 
 async def load(target: str, edge: str, rasa: str, conversations: int, turns: int) -> Sample:
+    """``conversations`` patients at once (a closed loop: each waits for its reply)."""
     sample = Sample()
-    limits = httpx.Limits(max_connections=conversations + 10)
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=conversations + 10)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         started = time.perf_counter()
         await asyncio.gather(
             *(conversation(client, target, edge, rasa, turns, sample) for _ in range(conversations))
@@ -163,27 +174,31 @@ def photo_5mb() -> bytes:
 async def uploads(edge: str, count: int, data: bytes) -> dict[str, Any]:
     """``count`` 5 MB photo uploads, one at a time: client round trip and Rasa's share."""
     totals, upstream, errors = [], [], 0
-    async with httpx.AsyncClient(timeout=120) as client:
-        headers = {"Origin": ORIGIN}
-        created = await client.post(
+    headers = {"Origin": ORIGIN}
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as client:
+        async with client.post(
             f"{edge}/api/v1/widget/session",
             json={"clinic": "bench", "consent": True},
             headers=headers,
-        )
-        form = {"clinic": "bench", "session": created.json()["session"]}
+        ) as created:
+            session = (await created.json())["session"]
         for _ in range(count):
+            form = aiohttp.FormData()
+            form.add_field("clinic", "bench")
+            form.add_field("session", session)
+            form.add_field("file", data, filename="photo.jpg", content_type="image/jpeg")
             started = time.perf_counter()
-            response = await client.post(
-                f"{edge}/api/v1/widget/uploads",
-                data=form,
-                files={"file": ("photo.jpg", data, "image/jpeg")},
-                headers=headers,
-            )
-            if response.status_code != 200:
-                errors += 1
-                continue
-            totals.append(time.perf_counter() - started)
-            upstream.append(server_timing(response.headers.get("server-timing", "")) or 0.0)
+            async with client.post(
+                f"{edge}/api/v1/widget/uploads", data=form, headers=headers
+            ) as response:
+                await response.read()
+                if response.status != 200:
+                    errors += 1
+                    continue
+                totals.append(time.perf_counter() - started)
+                header = response.headers.get("server-timing", "")
+                upstream.append(server_timing(header) or 0.0)
     edge_only = [t - u for t, u in zip(totals, upstream, strict=True)]
     return {
         "bytes": len(data),
@@ -229,6 +244,7 @@ async def run(args: argparse.Namespace, edge: str, rasa: str) -> dict[str, Any]:
             merged = results[target]
             merged.rtt += sample.rtt
             merged.rasa += sample.rasa
+            merged.inside += sample.inside
             merged.errors += sample.errors
             merged.wall_s += sample.wall_s
             print(f"round {round_index + 1} {target}: {summary(sample.rtt)}", file=sys.stderr)
@@ -239,6 +255,9 @@ async def run(args: argparse.Namespace, edge: str, rasa: str) -> dict[str, Any]:
         "gateway_round_trip": summary(gateway.rtt) | {"errors": gateway.errors},
         "direct_round_trip": summary(direct.rtt) | {"errors": direct.errors},
         "overhead": summary(overhead),
+        "overhead_inside_edge": summary(
+            [edge - up for edge, up in zip(gateway.inside, gateway.rasa, strict=True)]
+        ),
         "ratio_p95_gateway_vs_direct": round(pct(gateway.rtt, 95) / pct(direct.rtt, 95), 3),
         "target_overhead_p95_ms": TARGET_OVERHEAD_P95_MS,
     }
@@ -261,7 +280,9 @@ def main() -> int:
         os.environ["HEALTHBOT_STATE_DIR"] = str(work / "state")
         ours = start_ours(work, MODEL, stack)
         edge = start_edge(work, ours.url, stack)
-        report = asyncio.run(run(args, edge, ours.url))
+        import uvloop  # the same loop as the edge: the load generator must stay light
+
+        report = uvloop.run(run(args, edge, ours.url))
     report |= {
         "command": "bench/gateway_bench.py " + " ".join(sys.argv[1:]),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

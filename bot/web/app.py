@@ -268,13 +268,19 @@ class Cors:
             )
             await response(scope, receive, send)
             return
+        started = time.perf_counter()
         extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
         if widget and allowed:
             extra += [(k.lower().encode(), v.encode()) for k, v in _cors_headers(origin).items()]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
+                spent = f"edge;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                headers = list(message.get("headers", []))
+                timing = [value for key, value in headers if key == b"server-timing"]
+                headers = [(key, value) for key, value in headers if key != b"server-timing"]
+                merged = b", ".join([*timing, spent])  # one header: some clients read only one
+                message["headers"] = [*headers, *extra, (b"server-timing", merged)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
