@@ -21,7 +21,7 @@ KB_INDEX := var/kb/CURRENT
 
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway clean
+.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -36,6 +36,7 @@ help:
 	@echo "make eval-hwu64 CANDIDATE=chosen   the pipeline on the HWU64 benchmark (slow)"
 	@echo "make eval-red-flags                recall and false alarms of the red-flag detector"
 	@echo "make bench-latency                 turn latency vs a plain rasa init assistant"
+	@echo "make train-photo / eval-photo / bench-photo   the wound CNN: train, held-out metrics, latency"
 	@echo "make bench-gateway                 edge overhead per message (50 web conversations), 5 MB uploads"
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
@@ -113,6 +114,18 @@ eval-hwu64: setup
 
 eval-red-flags: $(VENV)/.installed
 	$(VENV)/bin/python bench/red_flags_eval.py
+
+# The photo checker's CNN (models/photo-cnn): train on ../shared/data/wound-fuseg (CPU here, GPU
+# when present), then evaluate on the fixed held-out split.
+SHARED_FUSEG ?= ../shared/data/wound-fuseg
+train-photo: $(VENV)/.installed
+	$(VENV)/bin/python -m actions.photo.train --data $(SHARED_FUSEG) --out models/photo-cnn
+
+eval-photo: $(VENV)/.installed
+	$(VENV)/bin/python -m actions.photo.evaluate --data $(SHARED_FUSEG) --model models/photo-cnn
+
+bench-photo: $(VENV)/.installed
+	$(VENV)/bin/python bench/photo_bench.py --data $(SHARED_FUSEG)
 
 eval-kb: $(VENV)/.installed
 	$(VENV)/bin/python bench/kb_eval.py

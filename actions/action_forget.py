@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.attachments import forget_uploads
+from actions.attachments import forget_photo_history, forget_uploads
 
 
 class ActionForgetMe(Action):
@@ -25,6 +25,7 @@ class ActionForgetMe(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         forget_uploads(tracker.sender_id)
+        forget_photo_history(tracker.sender_id)
         dispatcher.utter_message(response="utter_forgotten")
         # A machine-readable marker for the channels (Telegram also revokes consent on it).
         dispatcher.utter_message(json_message={"event": "forgotten"})

@@ -35,15 +35,6 @@ class PendingCapabilityAction(Action, ABC):
         return []
 
 
-class ActionCheckPhoto(PendingCapabilityAction):
-    """Wound photo checks (the photo checker fills this in)."""
-
-    capability = "Checking photos"
-
-    def name(self) -> str:
-        return "action_check_photo"
-
-
 class ActionAnalyzeRecord(PendingCapabilityAction):
     """Health record explanations (the EHR analyzer fills this in)."""
 

@@ -61,3 +61,14 @@ def forget_uploads(sender_id: str, store: UploadStore | None = None) -> int:
     except OSError as error:
         logger.error("could not delete uploads: %s", type(error).__name__)
         return 0
+
+
+def forget_photo_history(sender_id: str) -> int:
+    """Delete the wound sizes kept for this sender's trend (forget me)."""
+    from actions.action_photo import get_history
+
+    try:
+        return get_history().delete_sender(sender_id)
+    except Exception as error:  # sqlite3 errors; forget me must still answer
+        logger.error("could not delete photo history: %s", type(error).__name__)
+        return 0

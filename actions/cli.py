@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     from actions.rag.cli import add_kb_commands
 
     add_kb_commands(commands)
+    from actions.photo.cli import add_photo_commands
+
+    add_photo_commands(commands)
     return parser
 
 

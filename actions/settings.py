@@ -85,6 +85,16 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(default=SecretStr(""))
     openai_timeout_s: float = Field(default=20.0, gt=0)
 
+    # Photo checker (actions/photo).
+    photo_model_dir: Path = Field(default=Path("models/photo-cnn"), description="Shipped CNN.")
+    photo_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="CUDA when present, else the CPU."
+    )
+    photo_history_db: Path = Field(
+        default=Path("var/photo/history.db"), description="Wound size per sender, for trends."
+    )
+    photo_history_retention_days: float = Field(default=365.0, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -38,7 +38,9 @@ class EdgeSettings(BaseSettings):
     # Upload store (shared with the action server, which reads uploads by id).
     uploads_dir: Path = Field(default=Path("var/uploads"), description="Outside any web root.")
     upload_max_bytes: int = Field(default=20 * MB, ge=1024, description="Telegram's own cap.")
-    upload_max_pixels: int = Field(default=40_000_000, ge=10_000, description="Bomb guard.")
+    upload_max_pixels: int = Field(
+        default=50_000_000, ge=10_000, description="Bomb guard (48 MP phone photos pass)."
+    )
     upload_retention_days: float = Field(default=30.0, gt=0)
 
     # Web gateway and widget.

@@ -15,7 +15,7 @@ from bot.telegram import texts
 
 TELEGRAM_DOWNLOAD_LIMIT = FileSizeLimit.FILESIZE_DOWNLOAD  # bots can't download more (20 MB)
 ACCEPTED_EXTENSIONS = frozenset(
-    {".pdf", ".txt", ".text", ".json", ".jpg", ".jpeg", ".png", ".webp"}
+    {".pdf", ".txt", ".text", ".json", ".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 )
 ACCEPTED_MIME_TYPES = frozenset(
     {
@@ -26,6 +26,8 @@ ACCEPTED_MIME_TYPES = frozenset(
         "image/jpeg",
         "image/png",
         "image/webp",
+        "image/heic",
+        "image/heif",
     }
 )
 # What clients send when they don't know; then the extension has to say it.

@@ -17,15 +17,18 @@ from pathlib import PurePath
 from bot.uploads.types import Kind, UploadRejected
 
 MB = 1024 * 1024
-TIP = "You can send a photo (JPEG, PNG or WebP) or a document (PDF, TXT or JSON)."
+TIP = "You can send a photo (JPEG, PNG, WebP or HEIC) or a document (PDF, TXT or JSON)."
 
 _IMAGE_MAGIC = {
     b"\xff\xd8\xff": ("JPEG", "image/jpeg"),
     b"\x89PNG\r\n\x1a\n": ("PNG", "image/png"),
 }
 _MARKUP = re.compile(rb"<\s*(!doctype|html|head|body|script|iframe|svg|xml|\?xml|object)\b", re.I)
+# iPhones' default format; pillow-heif decodes it and the store keeps a JPEG.
+HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _EXTENSIONS: dict[str, Kind] = {
-    ".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image",
+    ".jpg": "image", ".jpeg": "image", ".png": "image", ".webp": "image", ".heic": "image",
+    ".heif": "image",
     ".pdf": "pdf", ".txt": "text", ".text": "text", ".json": "json",
 }  # fmt: skip
 _NAMES = {"image": "an image", "pdf": "a PDF", "text": "a text file", "json": "a JSON file"}
@@ -61,6 +64,9 @@ def _sniff(data: bytes, max_pixels: int) -> Checked:
             return _image(data, fmt, mime, max_pixels)
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return _image(data, "WEBP", "image/webp", max_pixels)
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        _register_heif()
+        return _image(data, "HEIF", "image/jpeg", max_pixels)  # stored as JPEG: all can read it
     if data.startswith(b"%PDF-"):
         return _pdf(data)
     return _text(data)
@@ -110,11 +116,18 @@ def _image(data: bytes, fmt: str, mime: str, max_pixels: int) -> Checked:
         raise damaged from None
 
 
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
 def _reencode(image: object, fmt: str, mime: str) -> Checked:
     """Save again without metadata: EXIF, XMP, comments and trailing bytes are gone."""
     from PIL import Image
 
     assert isinstance(image, Image.Image)
+    fmt = "JPEG" if fmt == "HEIF" else fmt
     if fmt == "JPEG" and image.mode not in {"RGB", "L"}:
         image = image.convert("RGB")
     out = io.BytesIO()

@@ -1,6 +1,6 @@
 from actions.action_forget import ActionForgetMe
 from actions.action_handoff import ActionRequestHuman, recent_messages
-from actions.action_pending import ActionAnalyzeRecord, ActionCheckPhoto
+from actions.action_pending import ActionAnalyzeRecord
 
 from .conftest import make_tracker, run_action
 
@@ -46,7 +46,7 @@ def test_forget_me_marks_conversation_for_erasure(domain):
 
 
 def test_pending_capabilities_never_invent_content(domain):
-    for action in (ActionCheckPhoto(), ActionAnalyzeRecord()):
+    for action in (ActionAnalyzeRecord(),):
         dispatcher, events = run_action(action, make_tracker("q", "ask_health_info"), domain)
         assert events == []
         [message] = dispatcher.messages

@@ -148,6 +148,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HEALTHBOT_UPLOADS_DIR": str(tmp / "uploads"),
         "HEALTHBOT_STATE_DIR": str(tmp / "edge-state"),
         "HEALTHBOT_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "HEALTHBOT_PHOTO_HISTORY_DB": str(tmp / "photo-history.db"),
     }
     logs = [tmp / "actions.log", tmp / "rasa.log"]
     actions = _start(["scripts/run_actions.sh"], env, logs[0])

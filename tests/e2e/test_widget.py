@@ -252,7 +252,8 @@ def test_photo_upload_with_preview_and_progress(edge: Any, pages: Pages, tmp_pat
     photo = make_photo(tmp_path / "wound.jpg")
     expect(page.locator("input.hb-file")).to_have_attribute(
         "accept",
-        "image/jpeg,image/png,image/webp,application/pdf,text/plain,application/json,.txt,.json",
+        "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif,"
+        "application/pdf,text/plain,application/json,.txt,.json",
     )
     page.locator("input.hb-file").set_input_files(str(photo))
     preview = page.locator(".hb-attachment img.hb-preview")

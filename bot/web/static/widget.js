@@ -18,16 +18,18 @@
   var MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
   var MAX_TEXT_CHARS = 5000; // the gateway's limit
   var ACCEPT =
-    "image/jpeg,image/png,image/webp,application/pdf,text/plain,application/json,.txt,.json";
+    "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif,application/pdf,text/plain,application/json,.txt,.json";
   var ACCEPT_TYPES = [
     "image/jpeg",
     "image/png",
     "image/webp",
+    "image/heic",
+    "image/heif",
     "application/pdf",
     "text/plain",
     "application/json",
   ];
-  var ACCEPT_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".pdf", ".txt", ".json"];
+  var ACCEPT_EXTENSIONS = [".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".pdf", ".txt", ".json"];
   var DEFAULT_COLOR = "#0a6b5d";
   var FOOTER_TEXT = "Not medical advice. In an emergency call your local emergency number.";
 
@@ -1036,7 +1038,7 @@
   function fileKind(file) {
     var name = (file.name || "").toLowerCase();
     var type = (file.type || "").toLowerCase();
-    if (/^image\//.test(type) || /\.(jpe?g|png|webp)$/.test(name)) return "image";
+    if (/^image\//.test(type) || /\.(jpe?g|png|webp|heic|heif)$/.test(name)) return "image";
     if (type === "application/pdf" || /\.pdf$/.test(name)) return "pdf";
     if (type === "application/json" || /\.json$/.test(name)) return "json";
     return "text";

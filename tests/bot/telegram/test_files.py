@@ -19,6 +19,7 @@ LIMIT = 20_000_000
         ("labs.json", "application/octet-stream"),  # clients that don't know JSON
         ("wound.JPG", "image/jpeg"),
         ("wound.png", "image/png"),
+        ("IMG_0001.HEIC", "image/heic"),  # iPhone photos sent as files; stored as JPEG
         (None, "application/pdf"),
         ("scan.pdf", None),
     ],
@@ -34,7 +35,6 @@ def test_accepted_documents(name: str | None, mime: str | None) -> None:
         ("archive.zip", "application/zip"),
         ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ("page.html", "text/html"),
-        ("photo.heic", "image/heic"),
         ("notes.txt", "application/x-sh"),  # a name can't vouch for a forbidden type
         (None, None),
         ("README", "application/octet-stream"),

@@ -108,3 +108,15 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
     with pytest.raises(UploadRejected) as refused:
         check_upload(png(300, 300), "x.png", max_bytes=MB, max_pixels=10_000)
     assert "300×300" in refused.value.message
+
+
+def test_heic_from_an_iphone_is_stored_as_jpeg() -> None:
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (150, 60, 50)).save(out, format="HEIF")
+    checked = check_upload(out.getvalue(), "IMG_0001.HEIC", **LIMITS)
+    assert (checked.kind, checked.mime, checked.width) == ("image", "image/jpeg", 64)
+    assert checked.data[:3] == b"\xff\xd8\xff"

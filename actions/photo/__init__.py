@@ -1,0 +1,1 @@
+"""Photo checker: decode, quality gate and wound model for photos patients send."""
