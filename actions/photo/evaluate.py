@@ -399,6 +399,21 @@ def main(argv: list[str] | None = None) -> int:
     result["model"] = D.shown(Path(result["model"]))
     result["plots"] = [D.shown(Path(p)) for p in result.get("plots", [])]
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    summary = {
+        "source": D.shown(out),
+        "segmentation": {
+            k: round(v, 4) if isinstance(v, float) else v
+            for k, v in result["segmentation"].items()
+            if k != "per_photo_dice"
+        },
+        "presence": result["presence"],
+        "presence_wound_crops": {
+            k: result["presence_wound_crops"][k] for k in ("auc", "accuracy", "positives")
+        },
+        "cpu_ms_per_photo": result["cpu_ms_per_photo"],
+    }
+    metrics = D.resolve(args.model) / "metrics.json"
+    metrics.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print_table(result)
     print(f"wrote {D.shown(out)}")
     return 0

@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=D.DEFAULT_OUT, help="model folder to write")
     parser.add_argument("--epochs", type=int, default=36)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--size", type=int, default=M.INPUT_SIZE, help="training input side")
+    parser.add_argument("--size", type=int, default=M.TRAIN_SIZE, help="training input side")
     parser.add_argument("--lr", type=float, default=1e-3, help="decoder and heads")
     parser.add_argument("--encoder-lr", type=float, default=4e-4)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
