@@ -115,6 +115,7 @@ class ActionCheckPhoto(Action):
         history = get_history()
         trend = trend_text(area, await asyncio.to_thread(history.previous, sender))
         await asyncio.to_thread(history.add, sender, area)
+        await asyncio.to_thread(history.purge)  # retention: everyone's old sizes go
         text = (
             f"I found what looks like a wound and outlined it in yellow. "
             f"It covers {share(area)} of the photo."

@@ -93,18 +93,23 @@ def server_timing(header: str, metric: str = "rasa") -> float | None:
     return None
 
 
+async def new_session(client: aiohttp.ClientSession, edge: str) -> str:
+    """A widget session, as the page creates it after consent."""
+    async with client.post(
+        f"{edge}/api/v1/widget/session",
+        json={"clinic": "bench", "consent": True},
+        headers={"Origin": ORIGIN},
+    ) as created:
+        return str((await created.json())["session"])
+
+
 async def conversation(
     client: aiohttp.ClientSession, target: str, edge: str, rasa: str, turns: int, sample: Sample
 ) -> None:
     """One patient: a session (gateway), then ``turns`` messages in order."""
     headers = {"Origin": ORIGIN}
     if target == "gateway":
-        async with client.post(
-            f"{edge}/api/v1/widget/session",
-            json={"clinic": "bench", "consent": True},
-            headers=headers,
-        ) as created:
-            session = (await created.json())["session"]
+        session = await new_session(client, edge)
     sender = f"bench-{uuid.uuid4().hex[:12]}"
     for index in range(turns):
         text = TURNS[index % len(TURNS)]
@@ -177,12 +182,7 @@ async def uploads(edge: str, count: int, data: bytes) -> dict[str, Any]:
     headers = {"Origin": ORIGIN}
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as client:
-        async with client.post(
-            f"{edge}/api/v1/widget/session",
-            json={"clinic": "bench", "consent": True},
-            headers=headers,
-        ) as created:
-            session = (await created.json())["session"]
+        session = await new_session(client, edge)
         for _ in range(count):
             form = aiohttp.FormData()
             form.add_field("clinic", "bench")

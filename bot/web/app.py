@@ -360,13 +360,18 @@ def _widget_clinic(request: Request, key: object) -> Clinic:
     return clinic
 
 
+def _sender(request: Request, channel: str, clinic: Clinic, key: str) -> str:
+    """The conversation's non-reversible id: per channel, clinic and session or user."""
+    gateway: Gateway = request.app.state.gateway
+    return sender_id(gateway.secret, channel, f"{clinic.key}:{key}")
+
+
 def _widget_sender(request: Request, clinic: Clinic, session: object) -> str:
     if not isinstance(session, str) or not SESSION_PATTERN.match(session):
         raise ApiError(
             401, "invalid_session", "The chat session expired. Please start a new conversation."
         )
-    gateway: Gateway = request.app.state.gateway
-    return sender_id(gateway.secret, "web", f"{clinic.key}:{session}")
+    return _sender(request, "web", clinic, session)
 
 
 def _widget_file_url(clinic: Clinic, session: str) -> str:
@@ -455,8 +460,7 @@ def _integrator_sender(request: Request, clinic: Clinic, user: object) -> str:
         raise ApiError(
             400, "invalid_user", "'user' must be 1-128 characters of A-Z a-z 0-9 _ . : @ -."
         )
-    gateway: Gateway = request.app.state.gateway
-    return sender_id(gateway.secret, "api", f"{clinic.key}:{user}")
+    return _sender(request, "api", clinic, user)
 
 
 def _integrator_routes(app: FastAPI) -> None:
