@@ -90,12 +90,8 @@ class ActionCheckPhoto(Action):
             logger.error("photo check failed: %s", type(error).__name__)
             dispatcher.utter_message(text=FAILED)
             return _reset(False)
-        logger.info(
-            "photo checked: usable=%s found=%s timings_ms=%s",
-            result.usable,
-            result.wound_found,
-            {k: round(v) for k, v in result.timings_ms.items()},
-        )
+        # Timings only: whether a wound was found is health data and stays out of the log.
+        logger.info("photo checked in %s ms", {k: round(v) for k, v in result.timings_ms.items()})
         if not result.usable:
             for problem in result.problems:
                 dispatcher.utter_message(text=f"{problem.message} Tip: {problem.tip}")
