@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +32,9 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA = "../shared/data/wound-fuseg"
+# Training data is given on the command line (`make train-photo` passes the FUSeg folder) or by
+# HEALTHBOT_FUSEG_DIR; the product itself never reads it.
+DEFAULT_DATA = os.environ.get("HEALTHBOT_FUSEG_DIR", "")
 DEFAULT_OUT = "models/photo-cnn"
 SPLIT_FILE = "split.json"
 HOLDOUT_SIZE = 40

@@ -9,8 +9,8 @@ receipts, screenshots, skin and plain images with other fonts and seeds): ROC AU
 precision, accuracy at the shipped threshold, with counts.
 
 Writes ``bench/results/photo_eval.json``, a ROC/PR plot and an outline grid under
-``bench/results/photo/``, and prints a table. Reads the data folder (default
-``../shared/data/wound-fuseg``); the action server never does.
+``bench/results/photo/``, and prints a table. Reads the data folder given with ``--data``
+(``make eval-photo`` passes the FUSeg folder); the action server never does.
 """
 
 from __future__ import annotations
@@ -378,7 +378,12 @@ def print_table(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=D.DEFAULT_DATA, help="FUSeg folder (has validation/)")
+    parser.add_argument(
+        "--data",
+        default=D.DEFAULT_DATA or None,
+        required=not D.DEFAULT_DATA,
+        help="FUSeg folder (has validation/); make passes it",
+    )
     parser.add_argument("--model", default=D.DEFAULT_OUT, help="model folder")
     parser.add_argument("--out", default=DEFAULT_JSON, help="results JSON")
     parser.add_argument("--plots", default=DEFAULT_PLOTS, help="folder for the PNG plots")
