@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +36,18 @@ ROOT = Path(__file__).resolve().parents[2]
 # Training data is given on the command line (`make train-photo` passes the FUSeg folder) or by
 # HEALTHBOT_FUSEG_DIR; the product itself never reads it.
 DEFAULT_DATA = os.environ.get("HEALTHBOT_FUSEG_DIR", "")
+
+
+def add_data_argument(parser: Any) -> None:
+    """``--data``: required unless HEALTHBOT_FUSEG_DIR names the folder (train and evaluate)."""
+    parser.add_argument(
+        "--data",
+        default=DEFAULT_DATA or None,
+        required=not DEFAULT_DATA,
+        help="FUSeg folder (has validation/); make passes it",
+    )
+
+
 DEFAULT_OUT = "models/photo-cnn"
 SPLIT_FILE = "split.json"
 HOLDOUT_SIZE = 40

@@ -378,12 +378,7 @@ def print_table(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        default=D.DEFAULT_DATA or None,
-        required=not D.DEFAULT_DATA,
-        help="FUSeg folder (has validation/); make passes it",
-    )
+    D.add_data_argument(parser)
     parser.add_argument("--model", default=D.DEFAULT_OUT, help="model folder")
     parser.add_argument("--out", default=DEFAULT_JSON, help="results JSON")
     parser.add_argument("--plots", default=DEFAULT_PLOTS, help="folder for the PNG plots")

@@ -152,12 +152,7 @@ def save(model: torch.nn.Module, out: Path, config: dict[str, Any]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data",
-        default=D.DEFAULT_DATA or None,
-        required=not D.DEFAULT_DATA,
-        help="FUSeg folder (has validation/); make passes it",
-    )
+    D.add_data_argument(parser)
     parser.add_argument("--out", default=D.DEFAULT_OUT, help="model folder to write")
     parser.add_argument("--epochs", type=int, default=36)
     parser.add_argument("--batch-size", type=int, default=8)
