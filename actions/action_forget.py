@@ -1,4 +1,4 @@
-"""Forget me: after the patient confirms, erase their conversation and their uploads.
+"""Forget me: after the patient confirms, erase their conversation, uploads and record analyses.
 
 The tracker store (nlu/server/privacy_tracker_store.py) performs the erasure when it
 sees the ``erase_conversation`` slot set in this turn, because only Rasa owns the store.
@@ -12,6 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_record import forget_analyses
 from actions.attachments import forget_photo_history, forget_uploads
 
 
@@ -26,6 +27,7 @@ class ActionForgetMe(Action):
     ) -> list[dict[str, Any]]:
         forget_uploads(tracker.sender_id)
         forget_photo_history(tracker.sender_id)
+        forget_analyses(tracker.sender_id)
         dispatcher.utter_message(response="utter_forgotten")
         # A machine-readable marker for the channels (Telegram also revokes consent on it).
         dispatcher.utter_message(json_message={"event": "forgotten"})

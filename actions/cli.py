@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     from actions.photo.cli import add_photo_commands
 
     add_photo_commands(commands)
+    from actions.ehr.cli import add_ehr_commands
+
+    add_ehr_commands(commands)
     return parser
 
 

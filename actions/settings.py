@@ -95,6 +95,33 @@ class Settings(BaseSettings):
     )
     photo_history_retention_days: float = Field(default=365.0, gt=0)
 
+    # Health record analyzer (actions/ehr).
+    ehr_model_dir: Path = Field(default=Path("models/ehr-ner"), description="Shipped BERT NER.")
+    ehr_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="CUDA (fp16) when present, else the CPU."
+    )
+    ehr_backend: Literal["auto", "torch", "onnx"] = Field(
+        default="auto",
+        description="torch on CUDA; int8 ONNX Runtime on a CPU (2.7x faster, bench/RESULTS.md).",
+    )
+    ehr_cache_dir: Path = Field(
+        default=Path("var/cache/ehr-ner"), description="The int8 ONNX file derived from the model."
+    )
+    ehr_batch_size: int = Field(default=8, ge=1, le=512, description="NER windows per batch.")
+    ehr_max_chars: int = Field(
+        default=100_000,
+        ge=1_000,
+        le=5_000_000,
+        description="Longest record explained in chat (characters of text).",
+    )
+    ehr_store_dir: Path = Field(
+        default=Path("var/ehr"), description="Clinic JSON of each analysis, per conversation."
+    )
+    ehr_retention_days: float = Field(default=30.0, gt=0)
+    ehr_link_kb: bool = Field(
+        default=True, description="Link each condition to its knowledge-base page."
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

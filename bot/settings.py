@@ -42,6 +42,9 @@ class EdgeSettings(BaseSettings):
         default=50_000_000, ge=10_000, description="Bomb guard (48 MP phone photos pass)."
     )
     upload_retention_days: float = Field(default=30.0, gt=0)
+    ehr_store_dir: Path = Field(
+        default=Path("var/ehr"), description="Record analyses (written by the action server)."
+    )
 
     # Web gateway and widget.
     web_host: str = Field(default="127.0.0.1")

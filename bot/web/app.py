@@ -140,6 +140,18 @@ def forgotten(replies: list[dict[str, Any]]) -> bool:
     )
 
 
+def analyses(replies: list[dict[str, Any]]) -> list[str]:
+    """Ids of the record analyses this turn stored (action_analyze_record's marker), so a
+    clinic's system can fetch the findings as JSON from ``/api/v1/analyses/{id}``."""
+    return [
+        str(reply["custom"]["analysis_id"])
+        for reply in replies
+        if isinstance(reply.get("custom"), dict)
+        and reply["custom"].get("event") == "ehr_analysis"
+        and isinstance(reply["custom"].get("analysis_id"), str)
+    ]
+
+
 def render_replies(replies: list[dict[str, Any]], file_url: str) -> list[dict[str, Any]]:
     """Rasa's replies in the gateway's stable shape; ``upload:<id>`` images become URLs."""
     out = []
@@ -401,7 +413,11 @@ def _widget_routes(app: FastAPI) -> None:
         timing: list[float] = []
         replies = await gateway.relay(sender, clean_text(body.get("text")), timing=timing)
         url = _widget_file_url(clinic, body["session"])
-        out = {"replies": render_replies(replies, url), "forgotten": forgotten(replies)}
+        out = {
+            "replies": render_replies(replies, url),
+            "forgotten": forgotten(replies),
+            "analyses": analyses(replies),
+        }
         return timed(out, timing)
 
     @app.post("/api/v1/widget/uploads")
@@ -474,7 +490,11 @@ def _integrator_routes(app: FastAPI) -> None:
         timing: list[float] = []
         replies = await gateway.relay(sender, clean_text(body.get("text")), timing=timing)
         url = f"/api/v1/files/{{id}}?user={body['user']}"
-        out = {"replies": render_replies(replies, url), "forgotten": forgotten(replies)}
+        out = {
+            "replies": render_replies(replies, url),
+            "forgotten": forgotten(replies),
+            "analyses": analyses(replies),
+        }
         return timed(out, timing)
 
     @app.post("/api/v1/uploads")
@@ -487,7 +507,27 @@ def _integrator_routes(app: FastAPI) -> None:
         timing: list[float] = []
         info, replies = await gateway.upload(sender, form.get("file"), form.get("caption"), timing)
         url = f"/api/v1/files/{{id}}?user={form.get('user')}"
-        return timed({"upload": _public(info), "replies": render_replies(replies, url)}, timing)
+        out = {
+            "upload": _public(info),
+            "replies": render_replies(replies, url),
+            "analyses": analyses(replies),
+        }
+        return timed(out, timing)
+
+    @app.get("/api/v1/analyses/{analysis_id}")
+    async def api_analysis(request: Request, analysis_id: str, user: str = "") -> JSONResponse:
+        """The clinic's JSON of a record analysis in ``user``'s conversation: every finding
+        with its label, offsets, context flags, confidence and source."""
+        clinic = _integrator(request)
+        sender = _integrator_sender(request, clinic, user)
+        from actions.ehr.store import LocalAnalysisStore
+
+        settings = request.app.state.gateway.settings
+        store = LocalAnalysisStore(settings.ehr_store_dir, settings.upload_retention_days)
+        data = store.read(sender, analysis_id)
+        if data is None:
+            raise ApiError(404, "not_found", "That analysis doesn't exist or was deleted.")
+        return JSONResponse(data, headers={"Cache-Control": "private, no-store"})
 
     @app.get("/api/v1/files/{upload_id}")
     async def api_file(request: Request, upload_id: str, user: str = "") -> Response:

@@ -1,6 +1,5 @@
 from actions.action_forget import ActionForgetMe
 from actions.action_handoff import ActionRequestHuman, recent_messages
-from actions.action_pending import ActionAnalyzeRecord
 
 from .conftest import make_tracker, run_action
 
@@ -43,13 +42,3 @@ def test_forget_me_marks_conversation_for_erasure(domain):
         {"event": "slot", "timestamp": None, "name": "erase_conversation", "value": True}
     ]
     assert dispatcher.messages[0]["response"] == "utter_forgotten"
-
-
-def test_pending_capabilities_never_invent_content(domain):
-    for action in (ActionAnalyzeRecord(),):
-        dispatcher, events = run_action(action, make_tracker("q", "ask_health_info"), domain)
-        assert events == []
-        [message] = dispatcher.messages
-        assert message["response"] == "utter_capability_pending"
-        assert message["capability"]
-        assert action.name() in domain["actions"]

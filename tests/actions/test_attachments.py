@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from actions.action_forget import ActionForgetMe
-from actions.action_pending import ActionAnalyzeRecord
-from actions.attachments import latest_upload, upload_store
+from actions.action_record import ActionAnalyzeRecord
+from actions.attachments import describe, latest_upload, upload_store
 from bot.settings import get_settings
 from bot.uploads import UploadInfo
 
@@ -42,13 +42,9 @@ def tracker_with(upload_id: object, sender: str = "tg-patient", intent: str = "c
     )
 
 
-def test_an_upload_is_acknowledged_by_id(uploads: Path, domain) -> None:
+def test_a_photo_is_described_by_id(uploads: Path) -> None:
     info = photo("tg-patient")
-    tracker = tracker_with(info.id, intent="analyze_record")
-    dispatcher, _ = run_action(ActionAnalyzeRecord(), tracker, domain)
-    first, second = dispatcher.messages
-    assert first["text"] == f"I've received your photo (120×80, ref {info.id[:8]})."
-    assert second["response"] == "utter_capability_pending"
+    assert describe(info) == f"photo (120×80, ref {info.id[:8]})"
 
 
 def test_a_document_is_described_without_its_content(uploads: Path, domain) -> None:
@@ -61,8 +57,10 @@ def test_a_document_is_described_without_its_content(uploads: Path, domain) -> N
 
 @pytest.mark.parametrize("upload_id", [None, 42, "../../etc/passwd", "A" * 22])
 def test_missing_or_malformed_ids_are_ignored(uploads: Path, domain, upload_id: object) -> None:
-    dispatcher, _ = run_action(ActionAnalyzeRecord(), tracker_with(upload_id), domain)
-    assert [m.get("response") for m in dispatcher.messages] == ["utter_capability_pending"]
+    tracker = tracker_with(upload_id, intent="analyze_record")
+    dispatcher, events = run_action(ActionAnalyzeRecord(), tracker, domain)
+    assert dispatcher.messages == []  # no record: the form asks for one
+    assert {"record_requested": True}.items() <= {e["name"]: e["value"] for e in events}.items()
 
 
 def test_another_conversations_upload_is_not_opened(uploads: Path) -> None:

@@ -149,6 +149,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "HEALTHBOT_STATE_DIR": str(tmp / "edge-state"),
         "HEALTHBOT_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "HEALTHBOT_PHOTO_HISTORY_DB": str(tmp / "photo-history.db"),
+        "HEALTHBOT_EHR_STORE_DIR": str(tmp / "ehr"),
     }
     logs = [tmp / "actions.log", tmp / "rasa.log"]
     actions = _start(["scripts/run_actions.sh"], env, logs[0])

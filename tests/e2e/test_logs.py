@@ -26,6 +26,10 @@ SENT = [
     "isn't breathing",  # a photo caption
     "img_2041",  # an uploaded file's name
     "note.txt",
+    "pneumonia",  # a pasted discharge summary and its findings
+    "amoxicillin",
+    "codeine",
+    "sodium 131",
 ]
 
 

@@ -1,0 +1,192 @@
+"""Health records: explain an uploaded or pasted record in plain words, never diagnose.
+
+Thin: ``actions/ehr`` reads the record (text, PDF, FHIR), finds conditions, medicines,
+allergies and results (BERT NER + ConText + labs) and writes the summary. The record and the
+findings never reach the log; the clinic's JSON is kept per conversation until "forget me".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.action_emergency import ActionEmergencyResponse
+from actions.attachments import describe, latest_upload, upload_store
+from actions.ehr.analyzer import SCHEMA, Analysis, EhrAnalyzer
+from actions.ehr.readers import RecordInput, read_bytes, read_pasted
+from actions.ehr.store import LocalAnalysisStore
+from actions.ehr.summary import ConditionLinker, render, summarise
+from actions.ehr.types import RecordError
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+MIN_PASTED_WORDS = 12
+A_PHOTO = (
+    "That's a photo. To explain a record I need the document itself (PDF, TXT or FHIR JSON) "
+    'or its text. If it\'s a photo of a wound, say "check my wound photo".'
+)
+TOO_SHORT = "That's too short to be a record. Please paste the whole text, or send the file."
+FAILED = (
+    "Sorry, I couldn't read the record just now. Please try again in a few minutes, or ask "
+    "the clinic team."
+)
+_lock = threading.Lock()  # one analysis at a time: it uses every core already
+
+
+@lru_cache(maxsize=1)
+def get_analyzer() -> EhrAnalyzer:
+    settings = get_settings()
+    return EhrAnalyzer(
+        settings.ehr_model_dir,
+        settings.ehr_device,
+        settings.ehr_batch_size,
+        settings.ehr_backend,
+        settings.ehr_cache_dir,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_store() -> LocalAnalysisStore:
+    settings = get_settings()
+    return LocalAnalysisStore(settings.ehr_store_dir, settings.ehr_retention_days)
+
+
+@lru_cache(maxsize=1)
+def get_linker() -> ConditionLinker | None:
+    """Conditions link to knowledge-base pages when the index is there."""
+    if not get_settings().ehr_link_kb:
+        return None
+    from actions.action_answer import get_service
+    from actions.ehr.links import KbConditionLinker
+
+    return KbConditionLinker(get_service())
+
+
+def looks_pasted(text: str) -> bool:
+    """A message long enough to be a record rather than a request for help with one."""
+    return not text.startswith("/") and len(text.split()) >= MIN_PASTED_WORDS
+
+
+def forget_analyses(sender_id: str) -> int:
+    """Delete the clinic JSON kept for this conversation (forget me)."""
+    try:
+        return get_store().delete_owner(sender_id)
+    except OSError as error:
+        logger.error("could not delete record analyses: %s", type(error).__name__)
+        return 0
+
+
+def _analyse(record: RecordInput) -> Analysis:
+    with _lock:
+        return get_analyzer().analyze(record)
+
+
+class ActionAnalyzeRecord(Action):
+    """Explains the record in the message (upload or pasted), or asks for one."""
+
+    def name(self) -> str:
+        return "action_analyze_record"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        done = [SlotSet("record_requested", False), SlotSet("record_source", None)]
+        upload = latest_upload(tracker)
+        text = str(tracker.latest_message.get("text") or "")
+        if upload is None and not looks_pasted(text):
+            return [SlotSet("record_requested", True), SlotSet("record_source", None)]
+        if upload is not None and upload.kind == "image":
+            dispatcher.utter_message(text=A_PHOTO)
+            return done
+        settings = get_settings()
+        started = time.perf_counter()
+        try:
+            if upload is not None:
+                dispatcher.utter_message(text=f"I've received your {describe(upload)}. Reading it…")
+                data = await asyncio.to_thread(upload_store().read, upload.id)
+                record = read_bytes(data, "the file you sent", settings.ehr_max_chars)
+            else:
+                record = read_pasted(text, settings.ehr_max_chars)
+            analysis = await asyncio.to_thread(_analyse, record)
+            summary = await asyncio.to_thread(summarise, analysis, get_linker())
+        except RecordError as error:
+            dispatcher.utter_message(text=str(error))
+            return done
+        except Exception as error:  # the patient gets an answer, never a silent 500
+            logger.error("record analysis failed: %s", type(error).__name__)
+            dispatcher.utter_message(text=FAILED)
+            return done
+        for message in render(summary, record.name, settings.emergency_number):
+            dispatcher.utter_message(text=message)
+        analysis_id = await asyncio.to_thread(
+            get_store().save, tracker.sender_id, analysis.to_json()
+        )
+        dispatcher.utter_message(
+            json_message={"event": "ehr_analysis", "schema": SCHEMA, "analysis_id": analysis_id}
+        )
+        # Timings only: what the record says is health data and stays out of the log.
+        logger.info("record analysed in %.0f ms", (time.perf_counter() - started) * 1000)
+        return done
+
+
+class ActionRecordOrEmergency(Action):
+    """While waiting for a record, a message classified as an emergency: a red flag (or a short
+    message) gets the emergency reply; a long pasted record without one is the record, which the
+    classifier can mistake for an emergency because of its clinical words."""
+
+    def name(self) -> str:
+        return "action_record_or_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = str(tracker.latest_message.get("text") or "")
+        if tracker.latest_message.get("red_flags") or not looks_pasted(text):
+            return await ActionEmergencyResponse().run(dispatcher, tracker, domain)
+        return await ActionAnalyzeRecord().run(dispatcher, tracker, domain)
+
+
+class ValidateRecordForm(FormValidationAction):
+    """Accepts the next message as the record when it is an upload or a pasted note."""
+
+    def name(self) -> str:
+        return "validate_record_form"
+
+    async def validate_record_source(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        upload = latest_upload(tracker)
+        if upload is not None:
+            if upload.kind == "image":
+                dispatcher.utter_message(text=A_PHOTO)
+                return {"record_source": None}
+            return {"record_source": "upload"}
+        if looks_pasted(str(tracker.latest_message.get("text") or "")):
+            return {"record_source": "pasted"}
+        dispatcher.utter_message(text=TOO_SHORT)
+        return {"record_source": None}
+
+
+def _warm_up() -> None:
+    try:
+        get_analyzer().warm_up()
+    except Exception:  # warm-up must never take the action server down
+        logger.exception("record analyzer warm-up failed; it will retry on the first record")
+
+
+if get_settings().warm_up:
+    threading.Thread(target=_warm_up, name="ehr-warm-up", daemon=True).start()

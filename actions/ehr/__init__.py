@@ -1,0 +1,1 @@
+"""The EHR analyzer: BERT NER + ConText + FHIR + labs, explained in plain words."""

@@ -1,0 +1,73 @@
+"""The model-free parts of the NER path: word splitting, BIO-constrained decoding, spans."""
+
+import math
+
+import pytest
+
+from actions.ehr.conll import LABELS, CorpusError, read_iob
+from actions.ehr.ner import spans, split_words, viterbi_bio
+
+
+def test_words_keep_offsets_and_split_punctuation_like_bc5cdr():
+    text = "Parkinson's disease; K+ 6.8"
+    words = split_words(text)
+    assert [w.text for w in words] == [
+        "Parkinson",
+        "'",
+        "s",
+        "disease",
+        ";",
+        "K",
+        "+",
+        "6",
+        ".",
+        "8",
+    ]
+    assert all(text[w.start : w.end] == w.text for w in words)
+
+
+def test_viterbi_never_starts_an_entity_with_inside():
+    log = [
+        [math.log(p) for p in row]
+        for row in (
+            # O, B-Chem, I-Chem, B-Dis, I-Dis: the argmax would be I-Dis, I-Dis
+            [0.2, 0.05, 0.05, 0.3, 0.4],
+            [0.1, 0.05, 0.05, 0.1, 0.7],
+        )
+    ]
+    path = [LABELS[i] for i in viterbi_bio(log, LABELS)]
+    assert path == ["B-Disease", "I-Disease"]
+
+
+def test_viterbi_does_not_continue_another_type():
+    log = [
+        [math.log(p) for p in row]
+        for row in (
+            [0.1, 0.8, 0.05, 0.03, 0.02],
+            [0.3, 0.05, 0.05, 0.05, 0.55],  # I-Disease after B-Chemical is not allowed
+        )
+    ]
+    path = [LABELS[i] for i in viterbi_bio(log, LABELS)]
+    assert path[0] == "B-Chemical" and path[1] != "I-Disease"
+
+
+def test_spans():
+    tags = ["O", "B-Disease", "I-Disease", "B-Chemical", "O", "B-Disease"]
+    assert list(spans(tags)) == [("Disease", 1, 3), ("Chemical", 3, 4), ("Disease", 5, 6)]
+
+
+def test_corpus_errors_name_file_and_line(tmp_path):
+    path = tmp_path / "bad.tsv"
+    path.write_text("Aspirin\tB-Chemical\n\nfoo\tB-Drug\n")
+    with pytest.raises(CorpusError, match=r"bad.tsv:3: unknown tag 'B-Drug'"):
+        read_iob(path)
+    path.write_text("no tab here\n")
+    with pytest.raises(CorpusError, match=r"bad.tsv:1: expected"):
+        read_iob(path)
+
+
+def test_corpus_sentences(tmp_path):
+    path = tmp_path / "ok.tsv"
+    path.write_text("Aspirin\tB-Chemical\ninduced\tO\n\nasthma\tB-Disease\n")
+    sentences = read_iob(path)
+    assert [s.tokens for s in sentences] == [("Aspirin", "induced"), ("asthma",)]
