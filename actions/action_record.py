@@ -131,6 +131,7 @@ class ActionAnalyzeRecord(Action):
         analysis_id = await asyncio.to_thread(
             get_store().save, tracker.sender_id, analysis.to_json()
         )
+        await asyncio.to_thread(get_store().purge_expired)  # retention: everyone's old ones go
         dispatcher.utter_message(
             json_message={"event": "ehr_analysis", "schema": SCHEMA, "analysis_id": analysis_id}
         )

@@ -45,6 +45,7 @@ class EdgeSettings(BaseSettings):
     ehr_store_dir: Path = Field(
         default=Path("var/ehr"), description="Record analyses (written by the action server)."
     )
+    ehr_retention_days: float = Field(default=30.0, gt=0)
 
     # Web gateway and widget.
     web_host: str = Field(default="127.0.0.1")

@@ -523,7 +523,7 @@ def _integrator_routes(app: FastAPI) -> None:
         from actions.ehr.store import LocalAnalysisStore
 
         settings = request.app.state.gateway.settings
-        store = LocalAnalysisStore(settings.ehr_store_dir, settings.upload_retention_days)
+        store = LocalAnalysisStore(settings.ehr_store_dir, settings.ehr_retention_days)
         data = store.read(sender, analysis_id)
         if data is None:
             raise ApiError(404, "not_found", "That analysis doesn't exist or was deleted.")
