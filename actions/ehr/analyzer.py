@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 SCHEMA = "healthbot.ehr.analysis/v1"
 ADULT_AGE = 18
+# Critical limits that hold for children too (heart rate, breathing rate and blood pressure don't).
+AGE_INDEPENDENT_CRITICAL = frozenset(
+    {"potassium", "sodium", "glucose", "spo2", "temperature", "haemoglobin"}
+)
 # Lab analytes and body substances BC5CDR tags as Chemical; in a note they are results, not
 # medicines, and the lab extractor reports them with their values.
 # fmt: off
@@ -36,6 +40,7 @@ NOT_MEDICINES = frozenset((
     "tobacco", "urine", "blood",
 ))
 # fmt: on
+AGE = re.compile(r"\b(\d{1,3})[- ](years?|yrs?|months?|weeks?|days?)[- ]old\b", re.I)
 HEADING_START = re.compile(r"(^|[\n.,;])[ \t]*$")
 ALLERGY_CUE = re.compile(r"\b(allerg\w*|intoleran\w*|reaction to|nkda)\b[^.\n]{0,40}$", re.I)
 
@@ -160,8 +165,15 @@ class EhrAnalyzer:
             )
             for mention, (flags, section) in zip(kept, annotated, strict=True)
         ]
+        age, warnings = age_in_text(text), []
         return Analysis(
-            record.name, "text", findings=findings, labs=labs, sections=self.context.sections(text)
+            record.name,
+            "text",
+            patient=None if age is None else Patient(age=age),
+            findings=findings,
+            labs=_for_age(labs, age, warnings),
+            sections=self.context.sections(text),
+            warnings=warnings,
         )
 
     def _fhir(self, record: RecordInput) -> Analysis:
@@ -186,11 +198,7 @@ class EhrAnalyzer:
             is not None
         ]
         warnings = list(bundle.warnings)
-        age = bundle.patient.age
-        if age is not None and age < ADULT_AGE and labs:
-            # The reference table holds adult ranges: a child's values get no judgement.
-            labs = [replace(lab, status="unknown", reference=None) for lab in labs]
-            warnings.append("The patient is under 18: results are listed without adult ranges.")
+        labs = _for_age(labs, bundle.patient.age, warnings)
         findings = [
             *bundle.conditions,
             *bundle.medications,
@@ -205,6 +213,28 @@ class EhrAnalyzer:
             labs=labs,
             warnings=warnings,
         )
+
+
+def age_in_text(text: str) -> int | None:
+    """The patient's age as a note states it ("an 11-year-old male", "6-month-old"), if it does."""
+    match = AGE.search(text[:3000])
+    if match is None:
+        return None
+    return int(match.group(1)) if match.group(2).lower().startswith(("y", "yr")) else 0
+
+
+def _for_age(labs: list[LabValue], age: int | None, warnings: list[str]) -> list[LabValue]:
+    """The reference table holds adult ranges: a child's values are listed without a judgement,
+    except dangerous values of tests whose critical limits do not depend on age."""
+    if age is None or age >= ADULT_AGE or not labs:
+        return labs
+    warnings.append("The patient is under 18: results are listed without adult ranges.")
+    return [
+        lab
+        if lab.critical and lab.test in AGE_INDEPENDENT_CRITICAL
+        else replace(lab, status="unknown", reference=None)
+        for lab in labs
+    ]
 
 
 def _is_result(mention: Mention, lab_spans: list[tuple[int, int]]) -> bool:

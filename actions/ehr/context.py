@@ -384,6 +384,16 @@ _FAMILY_RULES = (
         ],
     ),
     _spec("fhx", FAM, "FORWARD", [_lower("fh", "fhx")]),
+    # In paediatric notes "the child" / "this infant" is the patient, not a relative.
+    _spec(
+        "the child",
+        "PSEUDO",
+        "PSEUDO",
+        [
+            _lower("the", "this", "our"),
+            _lower("child", "baby", "infant", "boy", "girl", "toddler", "newborn", "neonate"),
+        ],
+    ),
     _spec("maternal", FAM, "FORWARD", [_lower("maternal", "paternal", "mum", "mama", "papa")]),
     # The patient as subject ends a relative's scope: "his mother is here; he reports pain".
     _spec(

@@ -129,3 +129,17 @@ def test_child_results_get_no_adult_judgement(analyzer: EhrAnalyzer) -> None:
 def test_empty_of_findings(analyzer: EhrAnalyzer) -> None:
     analysis = analyzer.analyze(text("Seen today. Follow up in two weeks."))
     assert analysis.findings == [] and analysis.labs == []
+
+
+def test_a_childs_note_gets_no_adult_ranges_but_keeps_dangerous_values(analyzer) -> None:
+    note = (
+        "The patient is an 11-year-old male admitted after a CT scan suggested that the child had "
+        "mastoiditis. Vitals: heart rate 118, blood pressure 105/57. Potassium 7.1 mmol/L."
+    )
+    analysis = analyzer.analyze(text(note))
+    assert analysis.patient is not None and analysis.patient.age == 11
+    statuses = {lab.test: lab.status for lab in analysis.labs}
+    assert statuses["heart_rate"] == "unknown" and statuses["diastolic_bp"] == "unknown"
+    assert statuses["potassium"] == "critical_high"
+    mastoiditis = next(f for f in analysis.findings if f.label == "mastoiditis")
+    assert not mastoiditis.context.family  # "the child" is the patient here
