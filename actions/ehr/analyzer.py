@@ -41,6 +41,7 @@ NOT_MEDICINES = frozenset((
 ))
 # fmt: on
 AGE = re.compile(r"\b(\d{1,3})[- ](years?|yrs?|months?|weeks?|days?)[- ]old\b", re.I)
+DOCTOR = re.compile(r"\b(dr|doctor|prof)\.?\s*$", re.I)
 HEADING_START = re.compile(r"(^|[\n.,;])[ \t]*$")
 ALLERGY_CUE = re.compile(r"\b(allerg\w*|intoleran\w*|reaction to|nkda)\b[^.\n]{0,40}$", re.I)
 
@@ -150,7 +151,7 @@ class EhrAnalyzer:
         text = record.text
         labs = L.extract_from_text(text)
         lab_spans = [(lab.start or 0, lab.end or 0) for lab in labs]
-        kept = [m for m in mentions if not _is_result(m, lab_spans) and not _is_heading(m, text)]
+        kept = [m for m in mentions if _is_finding(m, text, lab_spans)]
         annotated = self.context.annotate(text, [(m.start, m.end, m.label) for m in kept])
         findings = [
             Finding(
@@ -235,6 +236,15 @@ def _for_age(labs: list[LabValue], age: int | None, warnings: list[str]) -> list
         else replace(lab, status="unknown", reference=None)
         for lab in labs
     ]
+
+
+def _is_finding(mention: Mention, text: str, lab_spans: list[tuple[int, int]]) -> bool:
+    """Drops what the model tags that is not a finding: results, titles, names, stray letters."""
+    if sum(ch.isalpha() for ch in mention.text) < 2:
+        return False  # "Y" in "Dr. Y", "K" of a lab
+    if DOCTOR.search(text[max(0, mention.start - 5) : mention.start]):
+        return False  # "Dr. Parkinson" is a person
+    return not _is_result(mention, lab_spans) and not _is_heading(mention, text)
 
 
 def _is_result(mention: Mention, lab_spans: list[tuple[int, int]]) -> bool:

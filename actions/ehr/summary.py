@@ -93,6 +93,11 @@ def summarise(analysis: Analysis, linker: ConditionLinker | None = None) -> Pati
         out_of_range=[lab for lab in analysis.labs if lab.status not in ("normal", "unknown")],
         critical=analysis.critical,
     )
+    # A condition both in the history and current is listed once, as current.
+    current_keys = {label.lower() for label in summary.conditions}
+    summary.past_conditions = [
+        label for label in summary.past_conditions if label.lower() not in current_keys
+    ]
     if linker is not None:
         for condition in summary.conditions:
             link = linker.link(condition)

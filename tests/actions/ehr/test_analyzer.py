@@ -143,3 +143,9 @@ def test_a_childs_note_gets_no_adult_ranges_but_keeps_dangerous_values(analyzer)
     assert statuses["potassium"] == "critical_high"
     mastoiditis = next(f for f in analysis.findings if f.label == "mastoiditis")
     assert not mastoiditis.context.family  # "the child" is the patient here
+
+
+def test_names_letters_and_titles_are_not_findings(analyzer) -> None:
+    note = "Seen by Dr. Y and Dr. Parkinson.\nALLERGIES: none.\nHe has asthma."
+    labels = [f.label for f in analyzer.analyze(text(note)).findings]
+    assert labels == ["asthma"]

@@ -113,3 +113,18 @@ def test_semantic_tags_are_dropped() -> None:
     assert clean_label("Hypertension  (disorder)") == "Hypertension"
     assert clean_label("Stress (finding)") == "Stress"
     assert clean_label("Fracture (of) wrist") == "Fracture (of) wrist"
+
+
+def test_a_condition_in_the_history_and_current_is_listed_once() -> None:
+    from actions.ehr.types import ContextFlags
+
+    findings = [
+        Finding(
+            "disease", "Atrial fibrillation", "text", 0, 19, context=ContextFlags(historical=True)
+        ),
+        Finding("disease", "atrial fibrillation", "text", 40, 59),
+        Finding("disease", "appendicitis", "text", 70, 82, context=ContextFlags(historical=True)),
+    ]
+    summary = summarise(Analysis("note", "text", findings=findings))
+    assert summary.conditions == ["atrial fibrillation"]
+    assert summary.past_conditions == ["appendicitis"]
