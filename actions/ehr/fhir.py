@@ -389,20 +389,27 @@ def _age(born: date, end: date) -> int:
 
 def _condition(item: _Item) -> Finding | str | None:
     model = item.model
-    if not _codes(model.clinicalStatus) & ACTIVE_CONDITION or _abated(model):
-        return None
-    if _codes(model.verificationStatus) & NOT_TRUE:
+    current = bool(_codes(model.clinicalStatus) & ACTIVE_CONDITION) and not _abated(model)
+    onset = model.onsetDateTime or (model.onsetPeriod.start if model.onsetPeriod else None)
+    return _coded_finding(item, "condition", current, _day(onset) or model.onsetString)
+
+
+def _coded_finding(
+    item: _Item, kind: str, current: bool, detail: str | None
+) -> Finding | str | None:
+    """A current, not refuted resource with a code as a finding; "missing code" if it has none."""
+    model = item.model
+    if not current or _codes(model.verificationStatus) & NOT_TRUE:
         return None
     label = _label(model.code)
     if label is None:
         return "missing code"
-    onset = model.onsetDateTime or (model.onsetPeriod.start if model.onsetPeriod else None)
     return Finding(
-        kind="condition",
+        kind=kind,  # type: ignore[arg-type]
         label=label,
         source=item.ref,
         code=_system_code(model.code),
-        detail=_day(onset) or model.onsetString,
+        detail=detail,
     )
 
 
@@ -462,20 +469,9 @@ def _tail(reference: str) -> str:
 
 def _allergy(item: _Item) -> Finding | str | None:
     model = item.model
-    if model.clinicalStatus is not None and "active" not in _codes(model.clinicalStatus):
-        return None
-    if _codes(model.verificationStatus) & NOT_TRUE:
-        return None
-    label = _label(model.code)
-    if label is None:
-        return "missing code"
-    return Finding(
-        kind="allergy",
-        label=label,
-        source=item.ref,
-        code=_system_code(model.code),
-        detail=", ".join(_unique(_manifestations(model))) or None,
-    )
+    current = model.clinicalStatus is None or "active" in _codes(model.clinicalStatus)
+    detail = ", ".join(_unique(_manifestations(model))) or None
+    return _coded_finding(item, "allergy", current, detail)
 
 
 def _manifestations(model: Any) -> Iterator[str]:
