@@ -102,8 +102,8 @@ def _quantise(source: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the quantiser warns through the root logger
+    quiet = _FromOnnxRuntime()
+    root.addFilter(quiet)  # the quantiser warns through the root logger; others still log
     try:
         quantize_dynamic(
             str(source),
@@ -113,7 +113,14 @@ def _quantise(source: Path, out: Path) -> None:
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
-        root.setLevel(level)
+        root.removeFilter(quiet)
+
+
+class _FromOnnxRuntime(logging.Filter):
+    """Drops the root-logger records onnxruntime's tools emit, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
 
 
 class OnnxRunner:
