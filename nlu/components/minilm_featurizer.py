@@ -32,7 +32,13 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components.minilm_encoder import MiniLMEncoder, Piece
+from nlu.components.minilm_encoder import (
+    LAYER_STATES,
+    LayerStates,
+    MiniLMEncoder,
+    Piece,
+    load_encoder,
+)
 
 
 def token_vectors(tokens: list[Token], pieces: list[Piece], states: np.ndarray) -> np.ndarray:
@@ -94,23 +100,33 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def warm_up(self) -> None:
         """Load vocabulary and weights, once."""
         if self._encoder is None:
-            self._encoder = MiniLMEncoder(self._config.get("model_path"))
+            self._encoder = load_encoder(self._config.get("model_path"))
 
-    def _featurize(self, messages: list[Message]) -> None:
-        """Compute and attach features for the messages that have text and tokens."""
+    def _featurize(self, messages: list[Message], keep_layers: bool = False) -> None:
+        """Compute and attach features for the messages that have text and tokens.
+
+        With `keep_layers` (parsing, not training: it would hold every layer of every training
+        example), every layer's states are also left on the message under `LAYER_STATES`.
+        """
         todo = [m for m in messages if m.get(TEXT) and m.get(TOKENS_NAMES[TEXT])]
         if not todo:
             return
         self.warm_up()
         assert self._encoder is not None
-        encoded = self._encoder.encode_pieces(
-            [m.get(TEXT) for m in todo], self._config["batch_size"]
-        )
-        for message, (pieces, states) in zip(todo, encoded, strict=True):
+        texts = [m.get(TEXT) for m in todo]
+        batch = self._config["batch_size"]
+        if keep_layers:
+            encoded = self._encoder.encode_layers(texts, batch)
+        else:
+            encoded = [(p, s[None]) for p, s in self._encoder.encode_pieces(texts, batch)]
+        for message, (pieces, layers) in zip(todo, encoded, strict=True):
+            states = layers[-1]
             sequence = token_vectors(message.get(TOKENS_NAMES[TEXT]), pieces, states)
             sentence = states.mean(axis=0, keepdims=True)
             sentence /= max(float(np.linalg.norm(sentence)), 1e-12)
             self.add_features_to_message(sequence, sentence, TEXT, message)
+            if keep_layers:
+                message.set(LAYER_STATES, LayerStates(self._encoder.path, pieces, layers))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurize all training examples (batched by length)."""
@@ -119,5 +135,5 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Featurize incoming messages."""
-        self._featurize(messages)
+        self._featurize(messages, keep_layers=True)
         return messages
