@@ -18,6 +18,7 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -275,6 +276,28 @@ def test_without_entity_examples_nothing_is_trained_or_found(tmp_path: Path) -> 
     assert extractor.train(data) == resource
     loaded = MiniLMEntityExtractor.load(_config(), storage, resource, context)
     assert _parse(loaded, "i took aspirin") == []
+
+
+@pytest.mark.parametrize(
+    "overrides, setting",
+    [
+        ({"frozen_layers": 6}, "frozen_layers"),
+        ({"frozen_layers": -1}, "frozen_layers"),
+        ({"frozen_layers": "3"}, "frozen_layers"),
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_setting_named(
+    tmp_path: Path, overrides: dict[str, Any], setting: str
+) -> None:
+    with pytest.raises(InvalidConfigException, match=f"MiniLMEntityExtractor: {setting} must"):
+        MiniLMEntityExtractor.create(
+            _config(**overrides),
+            LocalModelStorage.create(tmp_path),
+            Resource("bad"),
+            ExecutionContext(GraphSchema({}), "test"),
+        )
 
 
 def test_tagger_refuses_weights_for_another_encoder(encoder: MiniLMEncoder) -> None:
