@@ -205,13 +205,30 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
             "epochs": 8,
         },
     ],
+    # As svm_dense_minilm_ner, with a character n-gram TF-IDF sentence vector next to MiniLM's
+    # for the SVM (nlu/components/char_ngram_featurizer.py): misspelt and slang short turns.
+    "svm_dense_chars_minilm_ner": [
+        {"name": "WhitespaceTokenizer"},
+        _MINILM,
+        {"name": "nlu.components.char_ngram_featurizer.CharNgramFeaturizer"},
+        {
+            "name": "nlu.components.linear_svm_intent_classifier.LinearSVMIntentClassifier",
+            "C": [10],
+            "max_cross_validation_folds": 2,
+        },
+        {
+            "name": "nlu.components.minilm_entity_extractor.MiniLMEntityExtractor",
+            "frozen_layers": 3,
+            "epochs": 8,
+        },
+    ],
     # DIET on sparse + MiniLM features, no transformer layer.
     "diet_dense_t0": [*_SPARSE_FEATURIZERS, _MINILM, _diet(0, 50)],
     # Same with one small transformer layer (slower; does attention over tokens help entities?).
     "diet_dense_t1": [*_SPARSE_FEATURIZERS, _MINILM, _diet(1, 40, transformer_size=128)],
 }
 # The pipeline in config.yml, without its assistant-only parts (synonyms, fallback, red flags).
-CANDIDATES["chosen"] = CANDIDATES["svm_dense_minilm_ner"]
+CANDIDATES["chosen"] = CANDIDATES["svm_dense_chars_minilm_ner"]
 
 
 def _rasa(args: list[str], log: Path) -> float:

@@ -40,7 +40,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.components.minilm_encoder import LAYER_STATES, load_encoder
+from nlu.components.minilm_encoder import LAYER_STATES, check_backend, load_encoder
 from nlu.components.minilm_tagger import (
     OUTSIDE,
     MiniLMTagger,
@@ -88,6 +88,8 @@ class MiniLMEntityExtractor(GraphComponent, EntityExtractorMixin):
         return {
             **TrainConfig().__dict__,
             "model_path": None,
+            # auto: ONNX Runtime when installed, else numpy (same function; see minilm_onnx).
+            "backend": "auto",
             "use_lookup_tables": True,
             "use_regexes": True,
             "case_sensitive": False,
@@ -121,6 +123,7 @@ class MiniLMEntityExtractor(GraphComponent, EntityExtractorMixin):
                 f"{cls.__name__}: frozen_layers must be a whole number from 0 to 5 (MiniLM has 6 "
                 f"layers and at least one must be trained), not {config['frozen_layers']!r}."
             )
+        check_backend(cls.__name__, config)
         for key in ("epochs", "batch_size", "batch_size_predict"):
             if not isinstance(config[key], int) or config[key] < 1:
                 raise InvalidConfigException(
@@ -156,7 +159,7 @@ class MiniLMEntityExtractor(GraphComponent, EntityExtractorMixin):
             ),
             self._config["case_sensitive"],
         )
-        encoder = load_encoder(self._config["model_path"])
+        encoder = load_encoder(self._config["model_path"], self._config["backend"])
         config = TrainConfig(**{k: self._config[k] for k in _TRAIN_KEYS})
         weights = train_tagger(encoder, data, patterns, config)
         self._tagger = MiniLMTagger(encoder, weights, patterns)
@@ -180,7 +183,9 @@ class MiniLMEntityExtractor(GraphComponent, EntityExtractorMixin):
         except ValueError:
             logger.debug("MiniLMEntityExtractor was not trained; it will find no entities.")
             return cls(config, model_storage, resource)
-        tagger = MiniLMTagger(load_encoder(config["model_path"]), weights, patterns)
+        tagger = MiniLMTagger(
+            load_encoder(config["model_path"], config.get("backend", "auto")), weights, patterns
+        )
         return cls(config, model_storage, resource, tagger)
 
     def process(self, messages: list[Message]) -> list[Message]:

