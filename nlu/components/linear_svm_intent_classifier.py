@@ -6,8 +6,8 @@ and the 5,000 character n-grams beside them, ~8 ms of the Rasa server's single t
 (bench/RESULTS.md). A linear SVM's one-vs-one decision values are one matmul with its `coef_`
 (~0.1 ms); the probabilities then follow libsvm exactly: Platt's sigmoid per pair of classes,
 clipped to [1e-7, 1 - 1e-7], coupled into one distribution by Wu, Lin and Weng's method 2, as in
-libsvm's `svm_predict_probability`. Training is Rasa's, unchanged; so is the saved model, so a
-model trained with `SklearnIntentClassifier` gives the same answers here (tested to 1e-6).
+libsvm's `svm_predict_probability` (tested against libsvm to 1e-9). Training and the saved files
+are Rasa's, unchanged; other kernels and two-intent models keep scikit-learn's path.
 
 Usage in config.yml (same settings as `SklearnIntentClassifier`)::
 

@@ -7,13 +7,11 @@ Run with::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
@@ -66,22 +64,18 @@ def _message(text: str) -> Message:
     return message
 
 
-@pytest.fixture
-def storage(tmp_path: Path) -> ModelStorage:
-    return LocalModelStorage.create(tmp_path)
-
-
-@pytest.fixture
-def context() -> ExecutionContext:
-    return ExecutionContext(GraphSchema({}), "test-char-ngrams")
-
-
 def _config(**overrides: Any) -> dict[str, Any]:
     return {**CharNgramFeaturizer.get_default_config(), **overrides}
 
 
-def _trained(storage: ModelStorage, context: ExecutionContext, **overrides: Any) -> Any:
-    featurizer = CharNgramFeaturizer.create(_config(**overrides), storage, Resource("c"), context)
+def _trained(
+    default_model_storage: ModelStorage,
+    default_execution_context: ExecutionContext,
+    **overrides: Any,
+) -> Any:
+    featurizer = CharNgramFeaturizer.create(
+        _config(**overrides), default_model_storage, Resource("c"), default_execution_context
+    )
     featurizer.train(TrainingData([_message(t) for t in CORPUS]))
     return featurizer
 
@@ -106,7 +100,7 @@ def test_vectors_are_scikit_learns_tfidf() -> None:
 
 
 def test_a_misspelt_greeting_lands_near_the_greeting(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
     """What the component is for: "helo" shares n-grams with "hello", none with "goodbye"."""
     vectorizer = NgramVectorizer.fit(CORPUS, _config(min_df=1))
@@ -116,9 +110,9 @@ def test_a_misspelt_greeting_lands_near_the_greeting(
 
 
 def test_adds_a_sentence_vector_that_joins_other_dense_features(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
-    featurizer = _trained(storage, context, weight=0.5)
+    featurizer = _trained(default_model_storage, default_execution_context, weight=0.5)
     message = _message("thanks so much")
     other = np.ones((1, 3), dtype=np.float32)  # another featurizer's sentence vector
     message.add_features(Features(other, FEATURE_TYPE_SENTENCE, TEXT, "minilm"))
@@ -133,10 +127,12 @@ def test_adds_a_sentence_vector_that_joins_other_dense_features(
 
 
 def test_persists_and_loads_the_same_vectors(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
-    trained = _trained(storage, context)
-    loaded = CharNgramFeaturizer.load(_config(), storage, Resource("c"), context)
+    trained = _trained(default_model_storage, default_execution_context)
+    loaded = CharNgramFeaturizer.load(
+        _config(), default_model_storage, Resource("c"), default_execution_context
+    )
     for text in CORPUS + ODD:
         before, after = _message(text), _message(text)
         trained.process([before])
@@ -149,9 +145,9 @@ def test_persists_and_loads_the_same_vectors(
 
 @pytest.mark.parametrize("text", [*ODD, "", "a" * 50_000, "\ufffd\ud7ff binary \x7f"])
 def test_odd_messages_get_a_finite_vector_or_none(
-    storage: ModelStorage, context: ExecutionContext, text: str
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext, text: str
 ) -> None:
-    featurizer = _trained(storage, context)
+    featurizer = _trained(default_model_storage, default_execution_context)
     message = _message(text)
     featurizer.process([message])
     sentence = message.get_dense_features(TEXT)[1]
@@ -163,11 +159,17 @@ def test_odd_messages_get_a_finite_vector_or_none(
     assert np.linalg.norm(sentence.features) in (pytest.approx(0.0), pytest.approx(1.0))
 
 
-def test_untrained_adds_nothing(storage: ModelStorage, context: ExecutionContext) -> None:
+def test_untrained_adds_nothing(
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
+) -> None:
     """No training texts: nothing stored, and the loaded featurizer adds no features."""
-    featurizer = CharNgramFeaturizer.create(_config(), storage, Resource("c"), context)
+    featurizer = CharNgramFeaturizer.create(
+        _config(), default_model_storage, Resource("c"), default_execution_context
+    )
     featurizer.train(TrainingData([Message(data={TEXT: ""})]))
-    loaded = CharNgramFeaturizer.load(_config(), storage, Resource("c"), context)
+    loaded = CharNgramFeaturizer.load(
+        _config(), default_model_storage, Resource("c"), default_execution_context
+    )
     message = _message("hello")
     loaded.process([message])
     assert message.get_dense_features(TEXT) == (None, None)

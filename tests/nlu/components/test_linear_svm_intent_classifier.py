@@ -8,13 +8,11 @@ Run with::
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
@@ -60,16 +58,6 @@ def test_what_the_matmul_path_does_not_cover(kernel: str, classes: int, probabil
     assert not LinearProbabilities.supports(SVC(kernel="linear"))  # not fitted
 
 
-@pytest.fixture
-def storage(tmp_path: Path) -> ModelStorage:
-    return LocalModelStorage.create(tmp_path)
-
-
-@pytest.fixture
-def context() -> ExecutionContext:
-    return ExecutionContext(GraphSchema({}), "test-linear-svm")
-
-
 def _messages(x: np.ndarray, y: Any = None) -> list[Message]:
     out = []
     for i, row in enumerate(x):
@@ -86,14 +74,26 @@ def _config(**overrides: Any) -> dict[str, Any]:
     return {**LinearSVMIntentClassifier.get_default_config(), "C": [10], **overrides}
 
 
+def _trained(
+    storage: ModelStorage, context: ExecutionContext, x: Any, y: Any, **overrides: Any
+) -> LinearSVMIntentClassifier:
+    """Created and trained as Rasa's graph does it."""
+    classifier = LinearSVMIntentClassifier.create(
+        _config(**overrides), storage, Resource("svm"), context
+    )
+    classifier.train(TrainingData(_messages(x, y)))
+    return classifier
+
+
 def test_in_rasa_the_ranking_is_the_fitted_svms(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
     """Trained as Rasa trains it; every intent's confidence equals libsvm's, and so after load."""
     x, y, test = _blobs(6, 16, 180)
-    classifier = LinearSVMIntentClassifier.create(_config(), storage, Resource("svm"), context)
-    classifier.train(TrainingData(_messages(x, y)))
-    loaded = LinearSVMIntentClassifier.load(_config(), storage, Resource("svm"), context)
+    classifier = _trained(default_model_storage, default_execution_context, x, y)
+    loaded = LinearSVMIntentClassifier.load(
+        _config(), default_model_storage, Resource("svm"), default_execution_context
+    )
     for component in (classifier, loaded):
         messages = component.process(_messages(test))
         assert component._fast is not None  # the matmul path answered
@@ -108,22 +108,19 @@ def test_in_rasa_the_ranking_is_the_fitted_svms(
 
 
 def test_rbf_kernel_falls_back_to_scikit_learn(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
     x, y, test = _blobs(4, 8, 120)
-    config = _config(kernels=["rbf"])
-    classifier = LinearSVMIntentClassifier.create(config, storage, Resource("svm"), context)
-    classifier.train(TrainingData(_messages(x, y)))
+    classifier = _trained(default_model_storage, default_execution_context, x, y, kernels=["rbf"])
     assert np.array_equal(classifier.predict_prob(test), classifier.clf.predict_proba(test))
     assert classifier._fast is None
 
 
 def test_a_message_without_features_gets_no_intent(
-    storage: ModelStorage, context: ExecutionContext
+    default_model_storage: ModelStorage, default_execution_context: ExecutionContext
 ) -> None:
     x, y, _ = _blobs(3, 4, 60)
-    classifier = LinearSVMIntentClassifier.create(_config(), storage, Resource("svm"), context)
-    classifier.train(TrainingData(_messages(x, y)))
+    classifier = _trained(default_model_storage, default_execution_context, x, y)
     [message] = classifier.process([Message(data={TEXT: ""})])
     assert message.get(INTENT) is None
     assert message.get("intent_ranking") == []

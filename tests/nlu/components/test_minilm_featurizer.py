@@ -17,8 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
@@ -37,18 +36,6 @@ REFERENCE = json.loads((Path(__file__).parent / "fixtures" / "minilm_reference.j
 def encoder(request: pytest.FixtureRequest) -> Iterator[MiniLMEncoder]:
     """Load the weights once per backend for the module (about 0.5 s each)."""
     yield MiniLMEncoder(backend=request.param)
-
-
-@pytest.fixture
-def default_model_storage(tmp_path: Path) -> ModelStorage:
-    """Rasa's own test fixture of that name (its conftest does not ship with the wheel)."""
-    return LocalModelStorage.create(tmp_path)
-
-
-@pytest.fixture
-def default_execution_context() -> ExecutionContext:
-    """Rasa's own test fixture of that name."""
-    return ExecutionContext(GraphSchema({}), "test-minilm")
 
 
 @pytest.fixture
