@@ -108,11 +108,12 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         return featurizer
 
     def warm_up(self) -> None:
-        """Load vocabulary and weights, once."""
+        """Load vocabulary and weights (and build the ONNX Runtime session), once."""
         if self._encoder is None:
             self._encoder = load_encoder(
                 self._config.get("model_path"), self._config.get("backend", "auto")
             )
+            self._encoder.prepare()
 
     def _featurize(self, messages: list[Message], keep_layers: bool = False) -> None:
         """Compute and attach features for the messages that have text and tokens.

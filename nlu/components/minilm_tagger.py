@@ -179,6 +179,7 @@ class MiniLMTagger:
         self.weights = weights
         self.patterns = patterns
         self._blocks = encoder.blocks[: weights.frozen_layers] + weights.blocks
+        encoder.prepare(weights.blocks)  # the session parsing uses, built at load
 
     def predict(
         self,

@@ -136,3 +136,17 @@ def test_onnx_backend_without_onnx_runtime_is_refused_at_config_time(
     with pytest.raises(InvalidConfigException, match="needs onnxruntime"):
         check_backend("MiniLMFeaturizer", {"backend": "onnx"})
     check_backend("MiniLMFeaturizer", {"backend": "auto"})  # falls back quietly
+
+
+def test_sessions_are_built_when_components_load_not_on_the_first_message(
+    onnx_encoder: MiniLMEncoder,
+) -> None:
+    """prepare() builds the session a parse will use; a parse after it builds nothing new."""
+    blocks = onnx_encoder.blocks[1:4]
+    before = len(onnx_encoder._runners)
+    onnx_encoder.prepare(blocks)
+    assert len(onnx_encoder._runners) == before + 1
+    _, ids, mask = next(onnx_encoder.padded_batches([onnx_encoder.pieces("my knee hurts")], 1))
+    onnx_encoder.run_blocks(onnx_encoder.embed(ids), mask, list(blocks))
+    assert len(onnx_encoder._runners) == before + 1
+    MiniLMEncoder(backend="numpy").prepare()  # numpy: nothing to build, no error
