@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 KB_FILES := $(shell find knowledge -name '*.md' ! -name README.md 2>/dev/null)
 KB_INDEX := var/kb/CURRENT
 
-TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components actions/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
+TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components healthbot/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
 .PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo train-ehr eval-ehr eval-ehr-context bench-ehr clean
 
@@ -121,10 +121,10 @@ eval-red-flags: $(VENV)/.installed
 # when present), then evaluate on the fixed held-out split.
 SHARED_FUSEG ?= ../shared/data/wound-fuseg
 train-photo: $(VENV)/.installed
-	$(VENV)/bin/python -m actions.photo.train --data $(SHARED_FUSEG) --out models/photo-cnn
+	$(VENV)/bin/python -m training.photo.train --data $(SHARED_FUSEG) --out models/photo-cnn
 
 eval-photo: $(VENV)/.installed
-	$(VENV)/bin/python -m actions.photo.evaluate --data $(SHARED_FUSEG) --model models/photo-cnn
+	$(VENV)/bin/python -m training.photo.evaluate --data $(SHARED_FUSEG) --model models/photo-cnn
 
 bench-photo: $(VENV)/.installed
 	$(VENV)/bin/python bench/photo_bench.py --data $(SHARED_FUSEG)
@@ -135,10 +135,10 @@ SHARED_BIOMED ?= ../shared/data/biomed-ner
 SHARED_MTSAMPLES ?= ../shared/data/mtsamples/mtsamples.csv
 EHR_TRAIN_ARGS ?=
 train-ehr: $(VENV)/.installed
-	$(VENV)/bin/python -m actions.ehr.train --data $(SHARED_BIOMED) --out models/ehr-ner $(EHR_TRAIN_ARGS)
+	$(VENV)/bin/python -m training.ehr.train --data $(SHARED_BIOMED) --out models/ehr-ner $(EHR_TRAIN_ARGS)
 
 eval-ehr: $(VENV)/.installed
-	$(VENV)/bin/python -m actions.ehr.evaluate --data $(SHARED_BIOMED) --model models/ehr-ner
+	$(VENV)/bin/python -m training.ehr.evaluate --data $(SHARED_BIOMED) --model models/ehr-ner
 
 eval-ehr-context: $(VENV)/.installed
 	$(VENV)/bin/python bench/ehr_context_eval.py

@@ -1,32 +1,23 @@
 """Health and medicine questions, answered from the knowledge base with citations.
 
-The action is thin: `actions/rag/service.py` does the work. The service (encoder + index) is
-created once per process; with `HEALTHBOT_WARM_UP=1` (set by scripts/run_actions.sh) it loads
-in the background as soon as the action server imports this module.
+The action is thin: `actions/rag/service.py` does the work; `actions/services.py` builds it once
+per process (and warms it up when the server starts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.rag.service import UNAVAILABLE, AnswerService
-from actions.settings import get_settings
+from actions.rag.service import UNAVAILABLE
+from actions.services import get_services
 
 logger = logging.getLogger(__name__)
 BOOSTED_ENTITIES = ("condition", "medication")
-
-
-@lru_cache(maxsize=1)
-def get_service() -> AnswerService:
-    """The process-wide answer service (loads the encoder once)."""
-    return AnswerService(get_settings())
 
 
 def _entities(tracker: Tracker) -> tuple[str, ...]:
@@ -49,7 +40,7 @@ class ActionAnswerHealthQuestion(Action):
     ) -> list[dict[str, Any]]:
         question = str(tracker.latest_message.get("text") or "")
         try:
-            service = await asyncio.to_thread(get_service)
+            service = await asyncio.to_thread(lambda: get_services().answers)
             result = await asyncio.to_thread(service.answer, question, _entities(tracker))
         except Exception as error:  # a patient gets a reply, never a silent 500
             logger.error("health answer failed: %s (question not logged)", type(error).__name__)
@@ -64,14 +55,3 @@ class ActionAnswerHealthQuestion(Action):
         )
         dispatcher.utter_message(text=result.text)
         return []
-
-
-def _warm_up() -> None:
-    try:
-        get_service().warm_up()
-    except Exception:  # warm-up must never take the action server down
-        logger.exception("knowledge service warm-up failed; it will retry on the first question")
-
-
-if get_settings().warm_up:
-    threading.Thread(target=_warm_up, name="kb-warm-up", daemon=True).start()

@@ -7,8 +7,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.safety.red_flags import is_self_harm
-from actions.settings import get_settings
+from actions.emergency import emergency_reply
+from actions.services import get_services
 
 
 class ActionEmergencyResponse(Action):
@@ -20,12 +20,5 @@ class ActionEmergencyResponse(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        settings = get_settings()
-        flags = [f for f in tracker.latest_message.get("red_flags") or [] if isinstance(f, dict)]
-        response = "utter_emergency_self_harm" if is_self_harm(flags) else "utter_emergency"
-        dispatcher.utter_message(
-            response=response,
-            emergency_number=settings.emergency_number,
-            crisis_line=settings.crisis_line,
-        )
+        emergency_reply(dispatcher, tracker, get_services().settings)
         return []

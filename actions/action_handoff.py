@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.settings import get_settings
+from actions.services import get_services
 
 
 def recent_messages(events: list[dict[str, Any]], limit: int) -> list[dict[str, str]]:
@@ -31,7 +31,7 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        settings = get_settings()
+        settings = get_services().settings
         request = {
             "sender_id": tracker.sender_id,
             "channel": tracker.get_latest_input_channel(),

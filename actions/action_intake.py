@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.intake.answers import parse_duration, parse_severity
 from actions.intake.next_steps import next_step
-from actions.settings import get_settings
+from actions.services import get_services
 
 MAX_ANSWER_CHARS = 120
 INTAKE_SLOTS = ("symptom", "body_part", "duration", "severity", "duration_days")
@@ -99,7 +99,8 @@ class ActionIntakeSummary(Action):
             )
         )
         dispatcher.utter_message(
-            response="utter_intake_disclaimer", emergency_number=get_settings().emergency_number
+            response="utter_intake_disclaimer",
+            emergency_number=get_services().settings.emergency_number,
         )
         # Clear the answers so the next intake starts fresh.
         return [SlotSet(name, None) for name in INTAKE_SLOTS]

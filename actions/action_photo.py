@@ -1,27 +1,29 @@
 """Wound photos: check the photo, outline the wound, track its size, ask about infection.
 
-Thin: `actions/photo/service.py` does the image work (loaded once, warmed up at start),
-`actions/photo/history.py` keeps the sizes for the trend, `actions/photo/advice.py` holds the
-rule table behind the advice. Nothing about the photo or the answers is logged.
+Thin: `actions/photo/service.py` does the image work, the photo history
+(`healthbot/stores/photo_history.py`) keeps the sizes for the trend, `actions/photo/advice.py`
+holds the rule table behind the advice; all come from `actions/services.py`. Nothing about
+the photo or the answers is logged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.attachments import describe, latest_upload, upload_store
+from actions.attachments import describe, latest_upload
 from actions.photo.advice import SIGNS, advise
-from actions.photo.history import PhotoHistory, trend_text
-from actions.photo.service import PhotoChecker, PhotoResult
-from actions.settings import get_settings
+from actions.photo.trend import trend_text
+from actions.services import get_services
+from healthbot.contract import UPLOAD_REF_PREFIX
+
+if TYPE_CHECKING:
+    from actions.photo.service import PhotoResult
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +48,6 @@ FAILED = (
 )
 
 
-@lru_cache(maxsize=1)
-def get_checker() -> PhotoChecker:
-    settings = get_settings()
-    return PhotoChecker(settings.photo_model_dir, settings.photo_device)
-
-
-@lru_cache(maxsize=1)
-def get_history() -> PhotoHistory:
-    settings = get_settings()
-    return PhotoHistory(settings.photo_history_db, settings.photo_history_retention_days)
-
-
 def share(fraction: float) -> str:
     """ "about 3 %" ("less than 1 %" for small ones)."""
     percent = fraction * 100
@@ -78,14 +68,16 @@ class ActionCheckPhoto(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        upload = latest_upload(tracker)
+        services = get_services()
+        upload = latest_upload(tracker, services.uploads)
         if upload is None or upload.kind != "image":
             dispatcher.utter_message(text=SEND_A_PHOTO if upload is None else NOT_A_PHOTO)
             return _reset(False)
         dispatcher.utter_message(text=f"I've received your {describe(upload)}.")
         try:
-            data = await asyncio.to_thread(upload_store().read, upload.id)
-            result = await asyncio.to_thread(get_checker().check, data)
+            data = await asyncio.to_thread(services.uploads.read, upload.id)
+            checker = await asyncio.to_thread(lambda: services.photo_checker)
+            result = await asyncio.to_thread(checker.check, data)
         except Exception as error:  # the patient gets an answer, never a silent 500
             logger.error("photo check failed: %s", type(error).__name__)
             dispatcher.utter_message(text=FAILED)
@@ -106,9 +98,10 @@ class ActionCheckPhoto(Action):
     @staticmethod
     async def _report(dispatcher: CollectingDispatcher, sender: str, result: PhotoResult) -> None:
         area = float(result.wound_area_fraction or 0.0)
-        overlay = await asyncio.to_thread(get_checker().overlay, result)
-        stored = await asyncio.to_thread(upload_store().save, sender, overlay, "overlay.jpg")
-        history = get_history()
+        services = get_services()
+        overlay = await asyncio.to_thread(services.photo_checker.overlay, result)
+        stored = await asyncio.to_thread(services.uploads.save, sender, overlay, "overlay.jpg")
+        history = services.photo_history
         trend = trend_text(area, await asyncio.to_thread(history.previous, sender))
         await asyncio.to_thread(history.add, sender, area)
         await asyncio.to_thread(history.purge)  # retention: everyone's old sizes go
@@ -116,7 +109,7 @@ class ActionCheckPhoto(Action):
             f"I found what looks like a wound and outlined it in yellow. "
             f"It covers {share(area)} of the photo."
         )
-        dispatcher.utter_message(text=text, image=f"upload:{stored.id}")
+        dispatcher.utter_message(text=text, image=f"{UPLOAD_REF_PREFIX}{stored.id}")
         dispatcher.utter_message(text=f"{trend or FIRST_PHOTO} {CAVEAT}")
 
 
@@ -130,24 +123,13 @@ class ActionWoundAdvice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         advice = advise({slot: tracker.get_slot(slot) for slot in SIGNS})
-        settings = get_settings()
         if advice.level == "emergency":
             dispatcher.utter_message(
-                response="utter_wound_emergency", emergency_number=settings.emergency_number
+                response="utter_wound_emergency",
+                emergency_number=get_services().settings.emergency_number,
             )
         elif advice.level == "same_day":
             dispatcher.utter_message(response="utter_wound_same_day", signs=", ".join(advice.signs))
         else:
             dispatcher.utter_message(response="utter_wound_routine")
         return [SlotSet("wound_found", None)]
-
-
-def _warm_up() -> None:
-    try:
-        get_checker().warm_up()
-    except Exception:  # warm-up must never take the action server down
-        logger.exception("photo model warm-up failed; it will retry on the first photo")
-
-
-if get_settings().warm_up:
-    threading.Thread(target=_warm_up, name="photo-warm-up", daemon=True).start()

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,14 +17,14 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.action_emergency import ActionEmergencyResponse
-from actions.attachments import describe, latest_upload, upload_store
-from actions.ehr.analyzer import SCHEMA, Analysis, EhrAnalyzer
+from actions.attachments import describe, latest_upload
+from actions.ehr.analyzer import SCHEMA, Analysis
 from actions.ehr.readers import RecordInput, read_bytes, read_pasted
-from actions.ehr.store import LocalAnalysisStore
-from actions.ehr.summary import ConditionLinker, render, summarise
+from actions.ehr.summary import render, summarise
 from actions.ehr.types import RecordError
-from actions.settings import get_settings
+from actions.emergency import emergency_reply
+from actions.services import get_services
+from healthbot.contract import ANALYSIS_ID, EVENT_EHR_ANALYSIS
 
 logger = logging.getLogger(__name__)
 
@@ -40,36 +38,6 @@ FAILED = (
     "Sorry, I couldn't read the record just now. Please try again in a few minutes, or ask "
     "the clinic team."
 )
-_lock = threading.Lock()  # one analysis at a time: it uses every core already
-
-
-@lru_cache(maxsize=1)
-def get_analyzer() -> EhrAnalyzer:
-    settings = get_settings()
-    return EhrAnalyzer(
-        settings.ehr_model_dir,
-        settings.ehr_device,
-        settings.ehr_batch_size,
-        settings.ehr_backend,
-        settings.ehr_cache_dir,
-    )
-
-
-@lru_cache(maxsize=1)
-def get_store() -> LocalAnalysisStore:
-    settings = get_settings()
-    return LocalAnalysisStore(settings.ehr_store_dir, settings.ehr_retention_days)
-
-
-@lru_cache(maxsize=1)
-def get_linker() -> ConditionLinker | None:
-    """Conditions link to knowledge-base pages when the index is there."""
-    if not get_settings().ehr_link_kb:
-        return None
-    from actions.action_answer import get_service
-    from actions.ehr.links import KbConditionLinker
-
-    return KbConditionLinker(get_service())
 
 
 def looks_pasted(text: str) -> bool:
@@ -77,18 +45,10 @@ def looks_pasted(text: str) -> bool:
     return not text.startswith("/") and len(text.split()) >= MIN_PASTED_WORDS
 
 
-def forget_analyses(sender_id: str) -> int:
-    """Delete the clinic JSON kept for this conversation (forget me)."""
-    try:
-        return get_store().delete_owner(sender_id)
-    except OSError as error:
-        logger.error("could not delete record analyses: %s", type(error).__name__)
-        return 0
-
-
 def _analyse(record: RecordInput) -> Analysis:
-    with _lock:
-        return get_analyzer().analyze(record)
+    services = get_services()
+    with services.ehr_lock:  # one analysis at a time: it uses every core already
+        return services.ehr_analyzer.analyze(record)
 
 
 class ActionAnalyzeRecord(Action):
@@ -101,24 +61,26 @@ class ActionAnalyzeRecord(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         done = [SlotSet("record_requested", False), SlotSet("record_source", None)]
-        upload = latest_upload(tracker)
+        services = get_services()
+        upload = latest_upload(tracker, services.uploads)
         text = str(tracker.latest_message.get("text") or "")
         if upload is None and not looks_pasted(text):
             return [SlotSet("record_requested", True), SlotSet("record_source", None)]
         if upload is not None and upload.kind == "image":
             dispatcher.utter_message(text=A_PHOTO)
             return done
-        settings = get_settings()
+        settings = services.settings
         started = time.perf_counter()
         try:
             if upload is not None:
                 dispatcher.utter_message(text=f"I've received your {describe(upload)}. Reading it…")
-                data = await asyncio.to_thread(upload_store().read, upload.id)
-                record = read_bytes(data, "the file you sent", settings.ehr_max_chars)
+                data = await asyncio.to_thread(services.uploads.read, upload.id)
+                record = read_bytes(data, "the file you sent", settings.ehr.max_chars)
             else:
-                record = read_pasted(text, settings.ehr_max_chars)
+                record = read_pasted(text, settings.ehr.max_chars)
             analysis = await asyncio.to_thread(_analyse, record)
-            summary = await asyncio.to_thread(summarise, analysis, get_linker())
+            linker = await asyncio.to_thread(lambda: services.condition_linker)
+            summary = await asyncio.to_thread(summarise, analysis, linker)
         except RecordError as error:
             dispatcher.utter_message(text=str(error))
             return done
@@ -128,12 +90,11 @@ class ActionAnalyzeRecord(Action):
             return done
         for message in render(summary, record.name, settings.emergency_number):
             dispatcher.utter_message(text=message)
-        analysis_id = await asyncio.to_thread(
-            get_store().save, tracker.sender_id, analysis.to_json()
-        )
-        await asyncio.to_thread(get_store().purge_expired)  # retention: everyone's old ones go
+        store = services.analyses
+        analysis_id = await asyncio.to_thread(store.save, tracker.sender_id, analysis.to_json())
+        await asyncio.to_thread(store.purge_expired)  # retention: everyone's old ones go
         dispatcher.utter_message(
-            json_message={"event": "ehr_analysis", "schema": SCHEMA, "analysis_id": analysis_id}
+            json_message={"event": EVENT_EHR_ANALYSIS, "schema": SCHEMA, ANALYSIS_ID: analysis_id}
         )
         # Timings only: what the record says is health data and stays out of the log.
         logger.info("record analysed in %.0f ms", (time.perf_counter() - started) * 1000)
@@ -153,7 +114,8 @@ class ActionRecordOrEmergency(Action):
     ) -> list[dict[str, Any]]:
         text = str(tracker.latest_message.get("text") or "")
         if tracker.latest_message.get("red_flags") or not looks_pasted(text):
-            return await ActionEmergencyResponse().run(dispatcher, tracker, domain)
+            emergency_reply(dispatcher, tracker, get_services().settings)
+            return []
         return await ActionAnalyzeRecord().run(dispatcher, tracker, domain)
 
 
@@ -170,7 +132,7 @@ class ValidateRecordForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        upload = latest_upload(tracker)
+        upload = latest_upload(tracker, get_services().uploads)
         if upload is not None:
             if upload.kind == "image":
                 dispatcher.utter_message(text=A_PHOTO)
@@ -180,14 +142,3 @@ class ValidateRecordForm(FormValidationAction):
             return {"record_source": "pasted"}
         dispatcher.utter_message(text=TOO_SHORT)
         return {"record_source": None}
-
-
-def _warm_up() -> None:
-    try:
-        get_analyzer().warm_up()
-    except Exception:  # warm-up must never take the action server down
-        logger.exception("record analyzer warm-up failed; it will retry on the first record")
-
-
-if get_settings().warm_up:
-    threading.Thread(target=_warm_up, name="ehr-warm-up", daemon=True).start()

@@ -7,35 +7,23 @@ only when the upload belongs to this conversation: an id copied from elsewhere o
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from rasa_sdk import Tracker
 
-if TYPE_CHECKING:
-    from bot.uploads import UploadInfo, UploadStore
+from healthbot.contract import META_UPLOAD_ID
+from healthbot.stores.uploads import UploadInfo, UploadNotFound, UploadStore
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
-def upload_store() -> UploadStore:
-    """The configured store, opened once per process."""
-    from bot.uploads import open_store
-
-    return open_store()
-
-
-def latest_upload(tracker: Tracker, store: UploadStore | None = None) -> UploadInfo | None:
+def latest_upload(tracker: Tracker, store: UploadStore) -> UploadInfo | None:
     """The upload named in the latest message's metadata, if it exists and is this sender's."""
-    from bot.uploads import UploadNotFound
-
     metadata = tracker.latest_message.get("metadata") or {}
-    upload_id = metadata.get("upload_id") if isinstance(metadata, dict) else None
+    upload_id = metadata.get(META_UPLOAD_ID) if isinstance(metadata, dict) else None
     if not isinstance(upload_id, str):
         return None
     try:
-        info = (store or upload_store()).info(upload_id)
+        info = store.info(upload_id)
     except UploadNotFound:
         logger.info("upload named in metadata is missing or expired")
         return None
@@ -52,23 +40,3 @@ def describe(info: UploadInfo) -> str:
         return f"photo ({info.width}×{info.height}, {ref})"
     label = {"pdf": "PDF document", "text": "text document", "json": "JSON document"}[info.kind]
     return f"{label} ({max(1, round(info.size / 1024))} KB, {ref})"
-
-
-def forget_uploads(sender_id: str, store: UploadStore | None = None) -> int:
-    """Delete everything this sender uploaded (forget me); never fails the conversation."""
-    try:
-        return (store or upload_store()).delete_owner(sender_id)
-    except OSError as error:
-        logger.error("could not delete uploads: %s", type(error).__name__)
-        return 0
-
-
-def forget_photo_history(sender_id: str) -> int:
-    """Delete the wound sizes kept for this sender's trend (forget me)."""
-    from actions.action_photo import get_history
-
-    try:
-        return get_history().delete_sender(sender_id)
-    except Exception as error:  # sqlite3 errors; forget me must still answer
-        logger.error("could not delete photo history: %s", type(error).__name__)
-        return 0

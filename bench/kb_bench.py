@@ -34,7 +34,7 @@ from actions.rag.embedder import load_embedder  # noqa: E402
 from actions.rag.index import KnowledgeIndex, build_index, current_version  # noqa: E402
 from actions.rag.retriever import make_retriever  # noqa: E402
 from actions.rag.service import AnswerService  # noqa: E402
-from actions.settings import Settings  # noqa: E402
+from healthbot.settings import AnswerSettings, KbSettings  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -100,13 +100,11 @@ def latency(index_dir: Path, questions: list[str], local_n: int) -> dict[str, An
     for mode in ("dense", "bm25", "hybrid"):
         retriever = make_retriever(mode, index, embedder)
         out[f"retrieve_{mode}"] = timed(lambda q, r=retriever: r.retrieve(q, k=5), questions)
-    settings = Settings(kb_index_dir=index_dir)
-    service = AnswerService(settings, embedder=embedder)
+    kb = KbSettings(index_dir=index_dir)
+    service = AnswerService(kb, AnswerSettings(), embedder=embedder)
     out["answer_extractive"] = timed(service.answer, questions)
     if local_n:
-        local = AnswerService(
-            Settings(kb_index_dir=index_dir, generator="local"), embedder=embedder
-        )
+        local = AnswerService(kb, AnswerSettings(generator="local"), embedder=embedder)
         out["answer_local"] = timed(local.answer, questions[:local_n])
     base = out["retrieve_dense"]["p95_ms"]
     out["p95_ratio_vs_dense_retrieval"] = {k: v["p95_ms"] / base for k, v in out.items()}

@@ -111,14 +111,14 @@ def consumer(full: KnowledgeIndex, path: Path) -> tuple[dict, list[dict]]:
 def decisions(full: KnowledgeIndex, questions: list[str], answerable: bool) -> dict[str, Any]:
     """Top cosines, and how the shipped confidence rule decides (answer or "I don't know")."""
     from actions.rag.service import confidence
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     retriever = make_retriever("dense", full, load_embedder())
     cosines, answered = [], []
     for q in questions:
         hits = retriever.retrieve(q, k=5)
         cosines.append(max(h.dense_score or 0.0 for h in hits))
-        answered.append(confidence(q, hits, get_settings()) is not None)
+        answered.append(confidence(q, hits, get_settings().kb) is not None)
     share = sum(answered) / len(answered)
     return {
         "cosines": cosines,
@@ -148,14 +148,14 @@ def threshold(answerable: list[float], unanswerable: list[float]) -> dict[str, A
 def faithfulness(full: KnowledgeIndex, pairs: list[dict], backends: list[str]) -> dict:
     from actions.rag.generators import GeneratorError, make_generator
     from actions.rag.grounding import GroundingChecker
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     embedder = load_embedder()
     retriever = make_retriever("dense", full, embedder)
     checker = GroundingChecker(embedder)
     results = {}
     for backend in backends:
-        generator = make_generator(backend, get_settings(), embedder=embedder)
+        generator = make_generator(backend, get_settings().answers, embedder=embedder)
         grounded, rouge, latency, failed = 0, [], [], 0
         for pair in tqdm(pairs, desc=f"generate:{backend}", leave=False):
             passages = retriever.retrieve(pair["question"], k=3)

@@ -1,6 +1,6 @@
 """Red-flag detector: recall, false alarms and speed, as a Markdown table for bench/RESULTS.md.
 
-- recall: positive cases of ``tests/actions/safety/red_flag_cases.json`` giving at least their
+- recall: positive cases of ``tests/healthbot/safety/red_flag_cases.json`` giving at least their
   expected ids (exact id sets are asserted by the tests);
 - the non-emergency case groups (negated, historical, hypothetical, everyday) that raise any flag;
 - false alarms on the everyday intents of the NLU training data (``nlu/data/nlu``);
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actions.safety.red_flags import RedFlagDetector, default_detector  # noqa: E402
+from healthbot.safety.red_flags import RedFlagDetector, default_detector  # noqa: E402
 
 CASES = ROOT / "tests" / "actions" / "safety" / "red_flag_cases.json"
 NLU_DIR = ROOT / "nlu" / "data" / "nlu"

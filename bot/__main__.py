@@ -7,8 +7,8 @@ import contextlib
 import logging
 import sys
 
-from bot.settings import EdgeSettings
 from bot.web.clinics import ClinicsFileError
+from healthbot.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry URLs (bot token)
-    overrides = {k: v for k, v in (("web_host", args.host), ("web_port", args.port)) if v}
-    settings = EdgeSettings(**overrides)
+    settings = Settings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    settings.web = settings.web.model_copy(update=overrides)
     import uvloop  # uvicorn's fast loop (it ships with the ASGI stack)
 
     from bot.edge import serve

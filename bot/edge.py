@@ -9,30 +9,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
 from bot.senders import load_secret
-from bot.settings import EdgeSettings
-from bot.uploads import UploadStore, open_store
 from bot.web.clinics import load_clinics
+from healthbot.settings import Settings
+from healthbot.stores.analyses import open_analysis_store
+from healthbot.stores.uploads import UploadStore, open_store
+
+if TYPE_CHECKING:
+    from bot.web.app import Gateway
 
 logger = logging.getLogger("bot.edge")
 PURGE_INTERVAL_S = 3600.0
 
 
-def build_gateway(settings: EdgeSettings, store: UploadStore | None = None) -> Any:
-    """The gateway's shared state, built from settings (tests pass their own store)."""
+def build_gateway(settings: Settings, store: UploadStore | None = None) -> Gateway:
+    """The gateway's shared state, built once from settings (tests pass their own store)."""
     from bot.web.app import Gateway
 
     return Gateway(
         settings=settings,
-        rasa=RasaClient(settings.rasa_url, settings.rasa_timeout_s),
-        store=store or open_store(),
-        clinics=load_clinics(settings.clinics_file),
+        rasa=RasaClient(settings.rasa.url, settings.rasa.timeout_s),
+        store=store or open_store(settings.uploads),
+        clinics=load_clinics(settings.web.clinics_file),
         secret=load_secret(settings.sender_secret.get_secret_value(), settings.state_dir),
-        limiter=RateLimiter(settings.web_rate_per_minute),
+        limiter=RateLimiter(settings.web.rate_per_minute),
+        analyses=open_analysis_store(settings.ehr),
     )
 
 
@@ -46,7 +51,7 @@ async def purge_forever(store: UploadStore, interval_s: float = PURGE_INTERVAL_S
         await asyncio.sleep(interval_s)
 
 
-async def serve(settings: EdgeSettings) -> None:
+async def serve(settings: Settings) -> None:
     """Run the gateway (and Telegram) until cancelled."""
     import uvicorn
 
@@ -56,16 +61,16 @@ async def serve(settings: EdgeSettings) -> None:
     app = create_app(gateway)
     telegram = await _start_telegram(settings, gateway, app)
     config = uvicorn.Config(
-        app, host=settings.web_host, port=settings.web_port, access_log=False,
+        app, host=settings.web.host, port=settings.web.port, access_log=False,
         log_level="warning", proxy_headers=False, server_header=False,
     )  # fmt: skip
     server = uvicorn.Server(config)
     purge = asyncio.create_task(purge_forever(gateway.store))
-    base = settings.public_url or f"http://{settings.web_host}:{settings.web_port}"
+    base = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
     logger.info(
         "edge up: web widget and demo page on %s/ (clinics: %s); REST API on %s/api/v1; "
         "Telegram: %s; relaying to Rasa at %s",
-        base, ", ".join(gateway.clinics.keys), base, telegram[0], settings.rasa_url,
+        base, ", ".join(gateway.clinics.keys), base, telegram[0], settings.rasa.url,
     )  # fmt: skip
     try:
         await server.serve()
@@ -80,19 +85,19 @@ async def serve(settings: EdgeSettings) -> None:
         await gateway.rasa.aclose()
 
 
-async def _start_telegram(settings: EdgeSettings, gateway: Any, web: Any) -> tuple[str, Any]:
+async def _start_telegram(settings: Settings, gateway: Gateway, web: Any) -> tuple[str, Any]:
     """("off"/"polling"/"webhook", application or None); a failure leaves the web side up."""
-    if not settings.telegram_bot_token.get_secret_value():
+    if not settings.telegram.bot_token.get_secret_value():
         return "off (set TELEGRAM_BOT_TOKEN to enable)", None
     from bot.telegram.app import build_application, start_telegram, telegram_webhook_route
 
     application = build_application(settings, gateway.rasa, gateway.store, gateway.secret)
-    if settings.telegram_mode == "webhook":
-        secret = settings.telegram_webhook_secret.get_secret_value()
+    if settings.telegram.mode == "webhook":
+        secret = settings.telegram.webhook_secret.get_secret_value()
         web.router.routes.append(telegram_webhook_route(application, secret))
     try:
         await start_telegram(application, settings)
     except Exception as error:  # a bad token must not take the web widget down
         logger.error("Telegram did not start (%s); web channels stay up", type(error).__name__)
         return f"failed ({type(error).__name__})", None
-    return settings.telegram_mode, application
+    return settings.telegram.mode, application

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -25,6 +25,18 @@ REFUSED = "Sorry, I couldn't read that message. Could you send it again?"
 
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer (down, restarting, overloaded, or replied with an error)."""
+
+
+class Rasa(Protocol):
+    """What the channels need of Rasa (``RasaClient``; tests pass a fake)."""
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[Reply]: ...
+
+    async def healthy(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
 
 
 class RasaClient:

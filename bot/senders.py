@@ -22,6 +22,11 @@ def sender_id(secret: bytes, channel: str, key: str) -> str:
     return f"{channel}-{digest[:32]}"
 
 
+def short(sender: str) -> str:
+    """The part of a sender id that is safe and sufficient for logs."""
+    return sender[:11]
+
+
 def load_secret(configured: str, state_dir: Path) -> bytes:
     """The configured secret, else the one in ``state_dir`` (created 0600 on first use)."""
     if configured:

@@ -1,7 +1,7 @@
 """Copy the red-flag list from ../shared into the repo, checked and normalised.
 
 Why: the product must not read ``../shared`` at run time, so the detector ships its own copy
-(``actions/safety/data/red_flags.csv``). This script is the only way that copy is made: it checks
+(``healthbot/safety/data/red_flags.csv``). This script is the only way that copy is made: it checks
 the columns, the ids (``RF001``..), that no id repeats and that no required field is empty, and
 writes the rows back with stripped whitespace and ``\\n`` line endings so a re-run gives the same
 bytes.

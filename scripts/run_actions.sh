@@ -9,4 +9,4 @@ export HEALTHBOT_WARM_UP="${HEALTHBOT_WARM_UP:-1}"
 # (bench/RESULTS.md). Set OMP_NUM_THREADS to override; ONNX Runtime sessions set their own.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
 export SANIC_HOST="${ACTIONS_HOST:-127.0.0.1}"
-exec .venv/bin/python -m rasa_sdk --actions actions --port "${ACTIONS_PORT:-5055}" "$@"
+exec .venv/bin/python -m actions --actions actions --port "${ACTIONS_PORT:-5055}" "$@"

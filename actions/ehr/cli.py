@@ -36,11 +36,11 @@ def _analyze(args: argparse.Namespace) -> int:
     from actions.ehr.analyzer import EhrAnalyzer
     from actions.ehr.readers import RecordInput, read_path
     from actions.ehr.types import RecordError
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     files = list(expand(args.paths))
     analyzer = EhrAnalyzer(
-        args.model_dir, args.device, args.batch_size, args.backend, get_settings().ehr_cache_dir
+        args.model_dir, args.device, args.batch_size, args.backend, get_settings().ehr.cache_dir
     )
     skipped = 0
     results: list[dict[str, Any]] = []
@@ -90,7 +90,7 @@ def _row(path: Path, analysis: Any, fmt: str) -> dict[str, Any]:
     if fmt == "json":
         return {"file": str(path), **analysis.to_json()}
     from actions.ehr.summary import render, summarise
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     messages = render(summarise(analysis), path.name, get_settings().emergency_number)
     return {"file": str(path), "text": "\n\n".join(messages)}
@@ -116,7 +116,7 @@ def positive(value: str) -> int:
 
 
 def add_ehr_commands(commands: Any) -> None:
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     settings = get_settings()
     ehr = commands.add_parser("ehr", help="health record analysis")
@@ -128,12 +128,12 @@ def add_ehr_commands(commands: Any) -> None:
     )
     analyze.add_argument("paths", nargs="+", type=Path, help="files or folders")
     analyze.add_argument("--format", choices=["json", "text"], default="text")
-    analyze.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.ehr_device)
+    analyze.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.ehr.device)
     analyze.add_argument(
-        "--backend", choices=["auto", "torch", "onnx"], default=settings.ehr_backend
+        "--backend", choices=["auto", "torch", "onnx"], default=settings.ehr.backend
     )
-    analyze.add_argument("--batch-size", type=positive, default=settings.ehr_batch_size)
-    analyze.add_argument("--model-dir", type=Path, default=settings.ehr_model_dir)
+    analyze.add_argument("--batch-size", type=positive, default=settings.ehr.batch_size)
+    analyze.add_argument("--model-dir", type=Path, default=settings.ehr.model_dir)
     analyze.add_argument(
         "--max-chars", type=positive, default=1_000_000, help="longest note accepted (characters)"
     )

@@ -54,8 +54,7 @@ class KbConditionLinker:
             return None
         best = hits[0]
         passage, similarity = best.passage, best.dense_score or 0.0
-        settings = self.service.settings
         named = _keywords(condition) & _keywords(" ".join([passage.title, *passage.aliases]))
-        if named and similarity >= settings.kb_min_similarity_named:
+        if named and similarity >= self.service.kb.min_similarity_named:
             return KbLink(passage.title, passage.url)
         return None

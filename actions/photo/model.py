@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 INPUT_SIZE = 448
 """Side of the square network input at inference (config.json's ``input_size`` wins).
 
-Chosen on the validation photos among 320, 384 and 448 (train.py ``select_input_size``): the
-network is fully convolutional and trained at ``TRAIN_SIZE``; at 448 small wounds get more
-pixels (mean per-photo Dice 0.78 vs 0.74 at 320, pooled Dice equal) for ~1.4x the CPU time.
+Chosen on the validation photos among 320, 384 and 448 (``select_input_size`` in
+training/photo/train.py): the network is fully convolutional and trained at ``TRAIN_SIZE``; at
+448 small wounds get more pixels (mean per-photo Dice 0.78 vs 0.74 at 320, pooled Dice
+equal) for ~1.4x the CPU time.
 Multiples of 32 work.
 """
 TRAIN_SIZE = 320

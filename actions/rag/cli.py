@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actions.settings import get_settings
+from healthbot.settings import get_settings
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
     settings = get_settings()
-    return Path(args.kb or settings.kb_dir), Path(args.index or settings.kb_index_dir)
+    return Path(args.kb or settings.kb.dir), Path(args.index or settings.kb.index_dir)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -42,7 +42,7 @@ def _build(args: argparse.Namespace) -> int:
 
     kb, index = _paths(args)
     config = IndexConfig(
-        include_headings=not args.no_headings, kind=args.kind or get_settings().kb_index_kind
+        include_headings=not args.no_headings, kind=args.kind or get_settings().kb.index_kind
     )
     try:
         report = build_index(kb, index, config=config, progress=not args.quiet)
@@ -81,7 +81,7 @@ def _search(args: argparse.Namespace) -> int:
     index = _load_index(args)
     if index is None:
         return 2
-    retriever = make_retriever(args.mode or get_settings().kb_retrieval, index, load_embedder())
+    retriever = make_retriever(args.mode or get_settings().kb.retrieval, index, load_embedder())
     hits = retriever.retrieve(" ".join(args.question), k=args.k, entities=tuple(args.entity))
     rows = [
         {
@@ -122,13 +122,11 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace) -> int:
-    from actions.settings import Settings
-
-    overrides = {"generator": args.backend} if args.backend else {}
     from actions.rag.service import AnswerService
 
-    settings = Settings(**{**get_settings().model_dump(), **overrides})
-    service = AnswerService(settings)
+    settings = get_settings()
+    overrides = {"generator": args.backend} if args.backend else {}
+    service = AnswerService(settings.kb, settings.answers.model_copy(update=overrides))
     result = service.answer(" ".join(args.question), entities=tuple(args.entity))
     print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else result.text)
     return 0 if result.status in ("answered", "unknown") else 1

@@ -15,7 +15,7 @@ from typing import Any
 
 from actions.rag.index import IndexError_, KnowledgeIndex, current_version
 from actions.rag.types import Embedder, GeneratedAnswer, Generator, Passage, ScoredPassage
-from actions.settings import Settings
+from healthbot.settings import AnswerSettings, KbSettings
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,11 @@ class AnswerResult:
         }
 
 
-def confidence(query: str, passages: list[ScoredPassage], settings: Settings) -> float | None:
+def confidence(query: str, passages: list[ScoredPassage], kb: KbSettings) -> float | None:
     """The best cosine if retrieval is confident enough to answer, else None.
 
-    Confident: the best cosine reaches `kb_min_similarity`, or the lower
-    `kb_min_similarity_named` when the question names the top document (title or alias).
+    Confident: the best cosine reaches `kb.min_similarity`, or the lower
+    `kb.min_similarity_named` when the question names the top document (title or alias).
     Both thresholds were set by measurement (bench/kb_eval.py, threshold section).
     """
     from actions.rag.retriever import names_document
@@ -72,10 +72,10 @@ def confidence(query: str, passages: list[ScoredPassage], settings: Settings) ->
     if not passages:
         return None
     best = max(p.dense_score or 0.0 for p in passages)
-    if best >= settings.kb_min_similarity:
+    if best >= kb.min_similarity:
         return best
     named = names_document(query, passages[0].passage)
-    return best if named and best >= settings.kb_min_similarity_named else None
+    return best if named and best >= kb.min_similarity_named else None
 
 
 class IndexHolder:
@@ -121,7 +121,8 @@ class AnswerService:
 
     def __init__(
         self,
-        settings: Settings,
+        kb: KbSettings,
+        answers: AnswerSettings,
         embedder: Embedder | None = None,
         generator: Generator | None = None,
     ) -> None:
@@ -129,14 +130,14 @@ class AnswerService:
         from actions.rag.generators import make_generator
         from actions.rag.grounding import GroundingChecker
 
-        self.settings = settings
+        self.kb, self.answers = kb, answers
         self.embedder = embedder or load_embedder()
-        self.holder = IndexHolder(settings.kb_index_dir, settings.kb_reload_interval_s)
-        self.extractive = make_generator("extractive", settings, embedder=self.embedder)
+        self.holder = IndexHolder(kb.index_dir, kb.reload_interval_s)
+        self.extractive = make_generator("extractive", answers, embedder=self.embedder)
         self.generator = generator or (
             self.extractive
-            if settings.generator == "extractive"
-            else make_generator(settings.generator, settings, embedder=self.embedder)
+            if answers.generator == "extractive"
+            else make_generator(answers.generator, answers, embedder=self.embedder)
         )
         self.checker = GroundingChecker(self.embedder)
         self._retrievers: dict[str, Any] = {}
@@ -156,7 +157,7 @@ class AnswerService:
         index = self.holder.get()
         retriever = self._retrievers.get(index.version)
         if retriever is None:
-            retriever = make_retriever(self.settings.kb_retrieval, index, self.embedder)
+            retriever = make_retriever(self.kb.retrieval, index, self.embedder)
             self._retrievers = {index.version: retriever}
         return retriever.retrieve(question, k=k, entities=entities)
 
@@ -170,7 +171,7 @@ class AnswerService:
     def _answer(self, question: str, entities: tuple[str, ...]) -> AnswerResult:
         from actions.rag.sanitize import clean_question, looks_like_injection, split_sentences
 
-        cleaned = clean_question(question, max_chars=self.settings.max_question_chars)
+        cleaned = clean_question(question, max_chars=self.answers.max_question_chars)
         kept = [s for s in split_sentences(cleaned) if not looks_like_injection(s)]
         if not cleaned:
             return AnswerResult(EMPTY, "empty")
@@ -181,14 +182,14 @@ class AnswerService:
         if missing:  # e.g. a follow-up "how is it treated?" with the condition from context
             query = f"{query} ({', '.join(missing)})"
         try:
-            passages = self.retrieve(query, k=max(self.settings.kb_top_k, 5), entities=entities)
+            passages = self.retrieve(query, k=max(self.kb.top_k, 5), entities=entities)
         except IndexError_:
             return AnswerResult(UNAVAILABLE, "unavailable")
-        top = confidence(query, passages, self.settings)
+        top = confidence(query, passages, self.kb)
         if top is None:
             best = max((p.dense_score or 0.0 for p in passages), default=None)
             return AnswerResult(UNKNOWN, "unknown", top_similarity=best)
-        return self._generate(query, passages[: self.settings.kb_top_k], top)
+        return self._generate(query, passages[: self.kb.top_k], top)
 
     def _generate(self, query: str, passages: list[ScoredPassage], top: float) -> AnswerResult:
         from actions.rag.generators import GeneratorError

@@ -21,12 +21,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, BaseUpdateProcessor
 
-from bot.consent import ConsentStore
-from bot.rasa_client import RasaClient
-from bot.settings import EdgeSettings
+from bot.rasa_client import Rasa
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.webhook import telegram_webhook_route
-from bot.uploads import UploadStore
+from healthbot.settings import Settings
+from healthbot.stores.consent import ConsentStore
+from healthbot.stores.uploads import UploadStore
 
 __all__ = [
     "PerChatUpdateProcessor",
@@ -81,21 +81,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
 
 def build_application(
-    settings: EdgeSettings,
-    rasa: RasaClient,
+    settings: Settings,
+    rasa: Rasa,
     store: UploadStore,
     secret: bytes,
     consent: ConsentStore | None = None,
 ) -> Application:
     """The bot with its handlers; raises ValueError when TELEGRAM_BOT_TOKEN is not set."""
-    token = settings.telegram_bot_token.get_secret_value()
+    token = settings.telegram.bot_token.get_secret_value()
     if not token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather first")
     app = (
         Application.builder()
         .token(token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
         .concurrent_updates(PerChatUpdateProcessor())
         .build()
     )
@@ -107,11 +107,11 @@ def build_application(
     return app
 
 
-async def start_telegram(app: Application, settings: EdgeSettings) -> None:
+async def start_telegram(app: Application, settings: Settings) -> None:
     """Starts handling updates: long polling, or (webhook mode) registers the webhook URL."""
-    webhook = settings.telegram_mode == "webhook"
-    webhook_secret = settings.telegram_webhook_secret.get_secret_value()
-    if webhook and not (settings.telegram_webhook_url and webhook_secret):
+    webhook = settings.telegram.mode == "webhook"
+    webhook_secret = settings.telegram.webhook_secret.get_secret_value()
+    if webhook and not (settings.telegram.webhook_url and webhook_secret):
         raise ValueError(
             "webhook mode needs HEALTHBOT_TELEGRAM_WEBHOOK_URL and "
             "HEALTHBOT_TELEGRAM_WEBHOOK_SECRET"
@@ -121,7 +121,7 @@ async def start_telegram(app: Application, settings: EdgeSettings) -> None:
         await app.start()
         if webhook:
             await app.bot.set_webhook(
-                settings.telegram_webhook_url,
+                settings.telegram.webhook_url,
                 secret_token=webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
             )
@@ -132,7 +132,7 @@ async def start_telegram(app: Application, settings: EdgeSettings) -> None:
     except BaseException:
         await stop_telegram(app)
         raise
-    logger.info("Telegram bot started (%s)", settings.telegram_mode)
+    logger.info("Telegram bot started (%s)", settings.telegram.mode)
 
 
 async def stop_telegram(app: Application) -> None:

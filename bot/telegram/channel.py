@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -33,13 +33,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.consent import ConsentStore
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.conversation import Conversations, RateLimited, Reply, StoredImage, TextRefused, Turn
+from bot.rasa_client import Rasa, RasaUnavailable
 from bot.ratelimit import RateLimiter
-from bot.senders import sender_id
-from bot.settings import EdgeSettings
+from bot.senders import sender_id, short
 from bot.telegram import files, replies, texts
-from bot.uploads import UploadInfo, UploadNotFound, UploadRejected, UploadStore
+from healthbot.contract import FORGET_ME, REQUEST_HUMAN
+from healthbot.settings import Settings
+from healthbot.stores.consent import ConsentStore
+from healthbot.stores.uploads import UploadInfo, UploadRejected, UploadStore
 
 logger = logging.getLogger(__name__)
 
@@ -49,28 +51,24 @@ MAX_WARNED = 10_000
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def short(sender: str) -> str:
-    """The part of a sender id that is safe and sufficient for logs."""
-    return sender[:11]
-
-
 class TelegramChannel:
     """Handlers for one bot; register them on an Application with ``register``."""
 
     def __init__(
         self,
-        settings: EdgeSettings,
-        rasa: RasaClient,
+        settings: Settings,
+        rasa: Rasa,
         store: UploadStore,
         secret: bytes,
         consent: ConsentStore,
         payloads: replies.ButtonPayloads | None = None,
     ) -> None:
-        self.settings, self.rasa, self.store, self.consent = settings, rasa, store, consent
+        self.settings, self.store, self.consent = settings, store, consent
         self._secret = secret
-        self.limiter = RateLimiter(settings.telegram_rate_per_minute)
+        limiter = RateLimiter(settings.telegram.rate_per_minute)
+        self.core = Conversations(rasa, store, settings.max_message_chars, limiter)
         self.payloads = payloads or replies.ButtonPayloads()
-        self.download_limit = files.download_limit(settings.upload_max_bytes)
+        self.download_limit = files.download_limit(settings.uploads.max_bytes)
         self._warned: set[str] = set()  # senders told to slow down (told once per streak)
 
     def register(self, app: Application) -> None:
@@ -97,7 +95,7 @@ class TelegramChannel:
         if sender is None:
             return
         chat_id = update.effective_chat.id
-        days = self.settings.upload_retention_days
+        days = self.settings.uploads.retention_days
         if self.consent.has(sender):
             await self._send(context.bot, chat_id, texts.welcome(days, ask=False))
             await self._send(context.bot, chat_id, texts.ALREADY_AGREED)
@@ -112,12 +110,12 @@ class TelegramChannel:
         """Runs Rasa's confirm flow; the confirmed deletion also revokes consent."""
         sender = await self._admit(update, context)
         if sender is not None:
-            await self._turn(context.bot, update.effective_chat.id, sender, "/forget_me")
+            await self._say(context.bot, update.effective_chat.id, sender, FORGET_ME)
 
     async def on_human(self, update: Update, context: Context) -> None:
         sender = await self._admit(update, context)
         if sender is not None:
-            await self._turn(context.bot, update.effective_chat.id, sender, "/request_human")
+            await self._say(context.bot, update.effective_chat.id, sender, REQUEST_HUMAN)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         if await self._admit(update, context, needs_consent=False) is not None:
@@ -159,14 +157,14 @@ class TelegramChannel:
         title = replies.button_title(markup, query.data) or payload
         await _remove_keyboard(query)
         await self._send(context.bot, chat_id, texts.CHOSE.format(title=title))
-        await self._turn(context.bot, chat_id, sender, payload)
+        await self._say(context.bot, chat_id, sender, payload)
 
     # --- messages --------------------------------------------------------------------------
 
     async def on_text(self, update: Update, context: Context) -> None:
         sender = await self._admit(update, context)
         if sender is not None:
-            await self._turn(
+            await self._say(
                 context.bot, update.effective_chat.id, sender, update.effective_message.text
             )
 
@@ -230,71 +228,73 @@ class TelegramChannel:
             await self._send(context.bot, chat.id, texts.PRIVATE_ONLY)
             return None
         sender = self.sender_of(chat.id)
-        if not self.limiter.allow(sender):
-            logger.info("rate limited %s", short(sender))
-            if sender not in self._warned:
-                if len(self._warned) >= MAX_WARNED:
-                    self._warned.clear()
-                self._warned.add(sender)
-                await self._send(context.bot, chat.id, texts.SLOW_DOWN)
+        try:
+            self.core.pace(sender)
+        except RateLimited:
+            await self._slow_down(context.bot, chat.id, sender)
             return None
         self._warned.discard(sender)
         if needs_consent and not self.consent.has(sender):
             await self._send(
                 context.bot,
                 chat.id,
-                texts.consent_reminder(self.settings.upload_retention_days),
+                texts.consent_reminder(self.settings.uploads.retention_days),
                 consent_keyboard(),
             )
             return None
         return sender
 
-    async def _turn(
-        self,
-        bot: Bot,
-        chat_id: int,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any] | None = None,
-    ) -> bool:
-        """One turn with Rasa; says "try again" when Rasa is unreachable (False then)."""
-        try:
-            await self.converse(bot, chat_id, sender, text, metadata)
-        except RasaUnavailable as error:
-            logger.warning("Rasa unavailable for %s (%s)", short(sender), error)
+    async def _slow_down(self, bot: Bot, chat_id: int, sender: str) -> None:
+        """Says "slow down" once per streak of refused updates, not once per update."""
+        if sender in self._warned:
+            return
+        if len(self._warned) >= MAX_WARNED:
+            self._warned.clear()
+        self._warned.add(sender)
+        await self._send(bot, chat_id, texts.SLOW_DOWN)
+
+    async def _say(self, bot: Bot, chat_id: int, sender: str, text: str) -> None:
+        """A text turn; says "try again" when Rasa is unreachable."""
+        if not await self._relay(bot, chat_id, sender, self.core.say(sender, text)):
             await self._send(bot, chat_id, texts.UNREACHABLE)
+
+    async def _relay(
+        self, bot: Bot, chat_id: int, sender: str, work: Coroutine[Any, Any, Turn]
+    ) -> bool:
+        """Runs a core turn while showing "typing…", then delivers it; False when Rasa is down.
+
+        A refused text is answered with the reason. After a turn that erased the conversation,
+        consent is withdrawn and any upload left is deleted.
+        """
+        try:
+            async with typing(bot, chat_id):
+                turn = await work
+        except RasaUnavailable:
             return False
+        except TextRefused as refused:
+            await self._send(bot, chat_id, refused.detail)
+            return True
+        await self.deliver(bot, chat_id, turn)
+        if turn.forgotten:
+            await self._forgotten(sender)
         return True
 
-    async def converse(
-        self,
-        bot: Bot,
-        chat_id: int,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Sends ``text`` to Rasa and delivers the replies; raises RasaUnavailable."""
-        async with typing(bot, chat_id):
-            answers = await self.rasa.send(sender, text, metadata)
-        await self.deliver(bot, chat_id, sender, answers)
-        if replies.confirms_forgotten(answers):
-            await self._forgotten(sender)
-        return answers
+    async def deliver(self, bot: Bot, chat_id: int, turn: Turn) -> None:
+        """The turn's replies as Telegram messages, in order."""
+        for reply in turn.replies:
+            await self._deliver_reply(bot, chat_id, reply)
 
-    async def deliver(
-        self, bot: Bot, chat_id: int, sender: str, answers: Sequence[dict[str, Any]]
-    ) -> None:
-        """Rasa's replies as Telegram messages: text (+ inline keyboard), then any image."""
-        for answer in answers:
-            text, buttons = answer.get("text"), answer.get("buttons")
-            markup = replies.keyboard(buttons, self.payloads) if isinstance(buttons, list) else None
-            if (isinstance(text, str) and text.strip()) or markup is not None:
-                body = text if isinstance(text, str) and text.strip() else texts.CHOOSE
-                await self._send(bot, chat_id, body, markup)
-            image = answer.get("image")
-            if isinstance(image, str) and image:
-                await self._send_image(bot, chat_id, sender, image)
+    async def _deliver_reply(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        """Text (+ inline keyboard), then the image: the patient's own bytes, or a URL."""
+        markup = replies.keyboard(reply.buttons, self.payloads)
+        if reply.text or markup is not None:
+            await self._send(bot, chat_id, reply.text or texts.CHOOSE, markup)
+        if isinstance(reply.image, StoredImage):
+            data = await self.core.image_bytes(reply.image)
+            if data is not None:
+                await bot.send_photo(chat_id, photo=data)
+        elif reply.image is not None:
+            await bot.send_photo(chat_id, photo=reply.image)
 
     async def _forgotten(self, sender: str) -> None:
         """Rasa erased the conversation: withdraw consent and make sure the files are gone."""
@@ -313,34 +313,27 @@ class TelegramChannel:
         filename: str | None,
         refusal: str | None,
     ) -> None:
-        """Caption first (red flags), then download, store and hand the upload id to Rasa."""
+        """Caption first (red flags), then download, store and hand the upload id to Rasa.
+
+        The patient hears "try again" once: after the refusal, or with the file's reference.
+        """
         chat_id = message.chat_id
-        rasa_down = False
-        if message.caption:
-            try:
-                await self.converse(bot, chat_id, sender, message.caption)
-            except RasaUnavailable as error:
-                logger.warning("Rasa unavailable for %s (%s)", short(sender), error)
-                rasa_down = True
+        reachable = not message.caption or await self._relay(
+            bot, chat_id, sender, self.core.say_caption(sender, message.caption)
+        )
         if refusal is not None:
             await self._send(bot, chat_id, refusal)
-            if rasa_down:
-                await self._send(bot, chat_id, texts.UNREACHABLE)
-            return
-        info = await self._save(bot, chat_id, sender, attachment, filename)
+            info = None
+        else:
+            info = await self._save(bot, chat_id, sender, attachment, filename)
         if info is None:
-            if rasa_down:
+            if not reachable:
                 await self._send(bot, chat_id, texts.UNREACHABLE)
             return
-        intent = "/check_photo" if info.kind == "image" else "/analyze_record"
-        metadata = {"upload_id": info.id, "kind": info.kind, "channel": "telegram"}
-        if not rasa_down:
-            try:
-                await self.converse(bot, chat_id, sender, intent, metadata)
-                return
-            except RasaUnavailable as error:
-                logger.warning("Rasa unavailable for %s (%s)", short(sender), error)
-        await self._send(bot, chat_id, texts.file_kept(info.id))
+        if not reachable or not await self._relay(
+            bot, chat_id, sender, self.core.announce(sender, info, "telegram")
+        ):
+            await self._send(bot, chat_id, texts.file_kept(info.id))
 
     async def _save(
         self, bot: Bot, chat_id: int, sender: str, attachment: Any, filename: str | None
@@ -355,30 +348,11 @@ class TelegramChannel:
             await self._send(bot, chat_id, texts.DOWNLOAD_FAILED)
             return None
         try:
-            return await asyncio.to_thread(self.store.save, sender, data, filename)
+            return await self.core.save(sender, data, filename)
         except UploadRejected as rejected:
             logger.info("upload refused for %s (%s)", short(sender), rejected.code)
             await self._send(bot, chat_id, rejected.message)
             return None
-
-    async def _send_image(self, bot: Bot, chat_id: int, sender: str, image: str) -> None:
-        """``upload:<id>`` (the patient's own stored image) or an http(s) URL."""
-        if image.startswith("upload:"):
-            upload_id = image.removeprefix("upload:")
-            try:
-                info = await asyncio.to_thread(self.store.info, upload_id)
-                if info.owner != sender or info.kind != "image":
-                    logger.warning("image reply refused for %s (owner/kind)", short(sender))
-                    return
-                data = await asyncio.to_thread(self.store.read, upload_id)
-            except UploadNotFound:
-                logger.warning("image reply names a missing upload for %s", short(sender))
-                return
-            await bot.send_photo(chat_id, photo=data)
-        elif image.startswith(("https://", "http://")):
-            await bot.send_photo(chat_id, photo=image)
-        else:
-            logger.warning("image reply with an unsupported reference for %s", short(sender))
 
     @staticmethod
     async def _send(

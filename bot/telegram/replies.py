@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
+from bot.conversation import Button
+
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted in UTF-16 code units
 MAX_CALLBACK_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
-
-# What action_forget_me answers once the conversation is erased (domain: utter_forgotten); a
-# ``custom: {"event": "forgotten"}`` reply, if the domain ever adds one, counts too.
-FORGOTTEN_MARKERS = ("I've deleted this conversation",)
 
 
 def utf16_len(text: str) -> int:
@@ -90,15 +87,12 @@ class ButtonPayloads:
         return data.startswith(self.PREFIX)
 
 
-def keyboard(buttons: Iterable[Any], payloads: ButtonPayloads) -> InlineKeyboardMarkup | None:
-    """One button per row (titles can be long); buttons without a payload are skipped."""
-    rows = []
-    for button in buttons:
-        if not isinstance(button, dict) or not isinstance(button.get("payload"), str):
-            continue
-        payload = button["payload"]
-        title = str(button.get("title") or payload)
-        rows.append([InlineKeyboardButton(title, callback_data=payloads.encode(payload))])
+def keyboard(buttons: Iterable[Button], payloads: ButtonPayloads) -> InlineKeyboardMarkup | None:
+    """One button per row (titles can be long); None when there are no buttons."""
+    rows = [
+        [InlineKeyboardButton(button.title, callback_data=payloads.encode(button.payload))]
+        for button in buttons
+    ]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -109,15 +103,3 @@ def button_title(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
             if button.callback_data == data:
                 return button.text
     return None
-
-
-def confirms_forgotten(replies: Sequence[dict[str, Any]]) -> bool:
-    """Whether Rasa's replies confirm that the conversation was erased (forget me)."""
-    for reply in replies:
-        custom = reply.get("custom")
-        if isinstance(custom, dict) and custom.get("event") == "forgotten":
-            return True
-        text = reply.get("text")
-        if isinstance(text, str) and any(marker in text for marker in FORGOTTEN_MARKERS):
-            return True
-    return False

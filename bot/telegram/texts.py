@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.settings import get_settings
-from bot.uploads.checks import TIP
+from bot.conversation import UNAVAILABLE
+from healthbot.settings import get_settings
+from healthbot.stores.uploads.checks import TIP
 
 
 def emergency() -> str:
@@ -73,7 +74,7 @@ UNSUPPORTED = "I can read text messages, photos and documents. " + TIP
 PRIVATE_ONLY = "Please message me in a private chat: I don't take part in groups."
 
 SLOW_DOWN = "You're sending messages very quickly. Please wait a few seconds, then try again."
-UNREACHABLE = "Sorry, I can't reach the assistant right now. Please try again in a minute."
+UNREACHABLE = UNAVAILABLE  # the web gateway's 503 says the same
 
 
 def something_wrong() -> str:

@@ -1,6 +1,7 @@
 """The web gateway: serves the widget and its demo page; relays browsers and integrators to Rasa.
 
-Two doors, one relay:
+Two doors onto the one conversation core (``bot/conversation.py``), answering in one shape
+(``{"replies": [...], "forgotten": bool, "analyses": [...]}``, plus ``"upload"`` for a file):
 - ``/api/v1/widget/*`` for the widget in a patient's browser, identified by the clinic's public
   key, allowed only from the clinic's origins (CORS), one conversation per session token;
 - ``/api/v1/messages`` and ``/api/v1/uploads`` for a clinic's own servers, authenticated with
@@ -15,7 +16,7 @@ import logging
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +24,35 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.conversation import (
+    UNAVAILABLE,
+    Conversations,
+    RateLimited,
+    Reply,
+    StoredImage,
+    TextRefused,
+    Turn,
+)
+from bot.rasa_client import Rasa, RasaUnavailable
 from bot.ratelimit import RateLimiter
 from bot.senders import sender_id
-from bot.settings import EdgeSettings
-from bot.uploads import UploadInfo, UploadNotFound, UploadRejected, UploadStore
 from bot.web.clinics import Clinic, Clinics
+from healthbot.contract import Channel
+from healthbot.settings import Settings
+from healthbot.stores.analyses import AnalysisStore
+from healthbot.stores.uploads import UploadInfo, UploadNotFound, UploadRejected, UploadStore
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 USER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
-MAX_TEXT_CHARS = 5000
 MAX_JSON_BYTES = 64 * 1024
-UNAVAILABLE = "Sorry, I can't reach the assistant right now. Please try again in a minute."
-UPLOAD_INTENTS = {"image": "/check_photo", "pdf": "/analyze_record", "text": "/analyze_record",
-                  "json": "/analyze_record"}  # fmt: skip
+TOO_LARGE_CODES = frozenset({"too_large", "too_many_pixels", "text_too_long"})
 
 
 class ApiError(Exception):
@@ -58,118 +67,85 @@ class ApiError(Exception):
 
 @dataclass
 class Gateway:
-    """What the routes share: settings, the Rasa client, the store, clinics, secret, limits."""
+    """What the routes share; every part is passed in, so tests can build their own."""
 
-    settings: EdgeSettings
-    rasa: RasaClient
+    settings: Settings
+    rasa: Rasa
     store: UploadStore
     clinics: Clinics
     secret: bytes
     limiter: RateLimiter
+    analyses: AnalysisStore
+    core: Conversations = field(init=False)
 
-    async def relay(
-        self,
-        sender: str,
-        text: str,
-        metadata: dict[str, Any] | None = None,
-        timing: list[float] | None = None,
-    ) -> list[dict[str, Any]]:
-        """One turn through Rasa, rate-limited per conversation; appends Rasa's time to timing."""
-        if not self.limiter.allow(sender):
-            wait = max(1, round(self.limiter.retry_after(sender)))
-            raise ApiError(
-                429, "rate_limited", "You're sending messages very fast. Please wait a moment.",
-                {"Retry-After": str(wait)},
-            )  # fmt: skip
-        started = time.perf_counter()
-        try:
-            return await self.rasa.send(sender, text, metadata)
-        except RasaUnavailable as error:
-            logger.warning("Rasa unavailable (%s)", error)
-            raise ApiError(503, "unavailable", UNAVAILABLE, {"Retry-After": "10"}) from None
-        finally:
-            if timing is not None:
-                timing.append(time.perf_counter() - started)
-
-    async def upload(
-        self, sender: str, form_file: object, caption: object, timing: list[float] | None = None
-    ) -> tuple[UploadInfo, list[dict[str, Any]]]:
-        """Store a file (checked by content), then tell Rasa about it with its id as metadata."""
-        if not isinstance(form_file, UploadFile):
-            raise ApiError(400, "missing_file", "Attach the file in a form field named 'file'.")
-        data = await form_file.read(self.settings.upload_max_bytes + 1)
-        try:
-            info = await run_in_threadpool(self.store.save, sender, data, form_file.filename)
-        except UploadRejected as rejected:
-            status = 413 if rejected.code in {"too_large", "too_many_pixels"} else 415
-            raise ApiError(status, rejected.code, rejected.message) from None
-        replies: list[dict[str, Any]] = []
-        if isinstance(caption, str) and caption.strip():
-            replies += await self.relay(sender, clean_text(caption), timing=timing)
-        metadata = {"upload_id": info.id, "kind": info.kind, "channel": "web"}
-        replies += await self.relay(sender, UPLOAD_INTENTS[info.kind], metadata, timing)
-        return info, replies
-
-
-def timed(body: dict[str, Any], timing: list[float]) -> JSONResponse:
-    """The JSON reply with a Server-Timing header: how long Rasa took (gateway overhead = the
-    client's round trip minus this; bench/gateway_bench.py measures it)."""
-    return JSONResponse(body, headers={"Server-Timing": f"rasa;dur={sum(timing) * 1000:.2f}"})
-
-
-def clean_text(value: object) -> str:
-    """The message as text: must be a non-empty string within the size limit."""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_text", "'text' must be a string.")
-    text = "".join(ch for ch in value if ch in "\n\t" or ord(ch) >= 32).strip()
-    if not text:
-        raise ApiError(400, "empty_text", "The message is empty.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ApiError(
-            413, "text_too_long", f"Messages can be at most {MAX_TEXT_CHARS} characters."
+    def __post_init__(self) -> None:
+        self.core = Conversations(
+            self.rasa, self.store, self.settings.max_message_chars, self.limiter
         )
-    return text
 
 
-def forgotten(replies: list[dict[str, Any]]) -> bool:
-    """Whether this turn erased the conversation (action_forget_me's marker): the widget then
-    clears its copy in the browser too."""
-    return any(
-        isinstance(reply.get("custom"), dict) and reply["custom"].get("event") == "forgotten"
-        for reply in replies
+@dataclass(frozen=True)
+class Door:
+    """Whom a request speaks for: the conversation, its channel, where its files are served."""
+
+    sender: str
+    channel: Channel
+    file_url: str  # "{id}" stands for an upload id
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def turn_body(turn: Turn, file_url: str) -> dict[str, Any]:
+    """The one JSON shape of every message and upload answer (the widget reads it)."""
+    body: dict[str, Any] = {
+        "replies": [_reply_body(reply, file_url) for reply in turn.replies],
+        "forgotten": turn.forgotten,
+        "analyses": list(turn.analyses),
+    }
+    if turn.upload is not None:
+        body["upload"] = _public(turn.upload)
+    return body
+
+
+def _reply_body(reply: Reply, file_url: str) -> dict[str, Any]:
+    image = reply.image
+    if isinstance(image, StoredImage):  # the core checked it is this conversation's
+        image = file_url.format(id=image.upload_id)
+    buttons = [{"title": button.title, "payload": button.payload} for button in reply.buttons]
+    return {"text": reply.text, "buttons": buttons, "image": image}
+
+
+def _answer(turn: Turn, door: Door) -> JSONResponse:
+    """The turn as JSON with a Server-Timing header: how long Rasa took (gateway overhead = the
+    client's round trip minus this; bench/gateway_bench.py measures it)."""
+    headers = {"Server-Timing": f"rasa;dur={turn.rasa_s * 1000:.2f}"}
+    return JSONResponse(turn_body(turn, door.file_url), headers=headers)
+
+
+async def _say(request: Request, door: Door, text: object) -> JSONResponse:
+    """A text turn; bad text is refused before it costs the conversation a message."""
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_text", "'text' must be a string.")
+    core = _gateway(request).core
+    core.checked_text(text)
+    core.pace(door.sender)
+    return _answer(await core.say(door.sender, text), door)
+
+
+async def _upload(request: Request, door: Door, form: FormData) -> JSONResponse:
+    """An upload turn: the file (checked by content), its caption first, then the file's."""
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        raise ApiError(400, "missing_file", "Attach the file in a form field named 'file'.")
+    gateway = _gateway(request)
+    gateway.core.pace(door.sender)
+    data = await file.read(gateway.settings.uploads.max_bytes + 1)
+    turn = await gateway.core.upload(
+        door.sender, data, file.filename, form.get("caption"), door.channel
     )
-
-
-def analyses(replies: list[dict[str, Any]]) -> list[str]:
-    """Ids of the record analyses this turn stored (action_analyze_record's marker), so a
-    clinic's system can fetch the findings as JSON from ``/api/v1/analyses/{id}``."""
-    return [
-        str(reply["custom"]["analysis_id"])
-        for reply in replies
-        if isinstance(reply.get("custom"), dict)
-        and reply["custom"].get("event") == "ehr_analysis"
-        and isinstance(reply["custom"].get("analysis_id"), str)
-    ]
-
-
-def render_replies(replies: list[dict[str, Any]], file_url: str) -> list[dict[str, Any]]:
-    """Rasa's replies in the gateway's stable shape; ``upload:<id>`` images become URLs."""
-    out = []
-    for reply in replies:
-        image = reply.get("image")
-        if isinstance(image, str) and image.startswith("upload:"):
-            image = file_url.format(id=image.removeprefix("upload:"))
-        elif not (isinstance(image, str) and image.startswith(("https://", "http://"))):
-            image = None
-        buttons = [
-            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in reply.get("buttons") or []
-            if isinstance(b, dict) and b.get("payload")
-        ]
-        text = reply.get("text") if isinstance(reply.get("text"), str) else None
-        if text or buttons or image:
-            out.append({"text": text, "buttons": buttons, "image": image})
-    return out
+    return _answer(turn, door)
 
 
 class BodyLimit:
@@ -220,16 +196,36 @@ def create_app(gateway: Gateway) -> FastAPI:
     _static_routes(app)
     _widget_routes(app)
     _integrator_routes(app)
-    app.add_middleware(BodyLimit, max_upload=gateway.settings.upload_max_bytes + 64 * 1024)
+    app.add_middleware(BodyLimit, max_upload=gateway.settings.uploads.max_bytes + 64 * 1024)
     app.add_middleware(Cors, clinics=gateway.clinics)
     return app
 
 
+def as_api_error(error: Exception) -> ApiError:
+    """The HTTP answer to a refusal from the conversation core or the upload store."""
+    if isinstance(error, RateLimited):
+        wait = str(max(1, round(error.retry_after_s)))
+        detail = "You're sending messages very fast. Please wait a moment."
+        return ApiError(429, "rate_limited", detail, {"Retry-After": wait})
+    if isinstance(error, RasaUnavailable):
+        return ApiError(503, "unavailable", UNAVAILABLE, {"Retry-After": "10"})
+    if isinstance(error, TextRefused):
+        return ApiError(413 if error.code in TOO_LARGE_CODES else 400, error.code, error.detail)
+    if isinstance(error, UploadRejected):
+        return ApiError(413 if error.code in TOO_LARGE_CODES else 415, error.code, error.message)
+    if isinstance(error, ApiError):
+        return error
+    raise TypeError(type(error).__name__)
+
+
 def _errors(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, error: ApiError) -> JSONResponse:
-        body = {"error": error.code, "detail": error.detail}
-        return JSONResponse(body, status_code=error.status, headers=error.headers)
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        api_error = as_api_error(error)
+        body = {"error": api_error.code, "detail": api_error.detail}
+        return JSONResponse(body, status_code=api_error.status, headers=api_error.headers)
+
+    for refusal in (ApiError, RateLimited, RasaUnavailable, TextRefused, UploadRejected):
+        app.add_exception_handler(refusal, refused)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -312,8 +308,8 @@ def _cors_headers(origin: str, preflight: bool = False) -> dict[str, str]:
 def _static_routes(app: FastAPI) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def demo(request: Request) -> HTMLResponse:
-        gateway: Gateway = request.app.state.gateway
-        base = gateway.settings.public_url.rstrip("/") or _own_origin(request)
+        gateway = _gateway(request)
+        base = gateway.settings.web.public_url.rstrip("/") or _own_origin(request)
         page = (STATIC / "demo.html").read_text(encoding="utf-8")
         page = page.replace("{{WIDGET_URL}}", f"{base}/widget.js")
         page = page.replace("{{CLINIC_KEY}}", (gateway.clinics.keys or ["demo"])[0])
@@ -326,8 +322,7 @@ def _static_routes(app: FastAPI) -> None:
 
     @app.get("/healthz", include_in_schema=False)
     async def health(request: Request) -> dict[str, Any]:
-        gateway: Gateway = request.app.state.gateway
-        return {"status": "ok", "rasa": await gateway.rasa.healthy()}
+        return {"status": "ok", "rasa": await _gateway(request).rasa.healthy()}
 
 
 def _static_file(name: str, media: str) -> Any:
@@ -348,7 +343,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-async def _form(request: Request) -> Any:
+async def _form(request: Request) -> FormData:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise ApiError(400, "invalid_form", "Send the file as multipart/form-data.")
     try:
@@ -360,8 +355,7 @@ async def _form(request: Request) -> Any:
 
 
 def _widget_clinic(request: Request, key: object) -> Clinic:
-    gateway: Gateway = request.app.state.gateway
-    clinic = gateway.clinics.get(key)
+    clinic = _gateway(request).clinics.get(key)
     if clinic is None:
         raise ApiError(404, "unknown_clinic", "This chat is not set up for this site.")
     origin = request.headers.get("origin")
@@ -372,22 +366,20 @@ def _widget_clinic(request: Request, key: object) -> Clinic:
     return clinic
 
 
-def _sender(request: Request, channel: str, clinic: Clinic, key: str) -> str:
+def _sender(request: Request, channel: Channel, clinic: Clinic, key: str) -> str:
     """The conversation's non-reversible id: per channel, clinic and session or user."""
-    gateway: Gateway = request.app.state.gateway
-    return sender_id(gateway.secret, channel, f"{clinic.key}:{key}")
+    return sender_id(_gateway(request).secret, channel, f"{clinic.key}:{key}")
 
 
-def _widget_sender(request: Request, clinic: Clinic, session: object) -> str:
+def _widget_door(request: Request, clinic_key: object, session: object) -> Door:
+    """The widget's conversation: a known clinic, an allowed origin, a well-formed session."""
+    clinic = _widget_clinic(request, clinic_key)
     if not isinstance(session, str) or not SESSION_PATTERN.match(session):
         raise ApiError(
             401, "invalid_session", "The chat session expired. Please start a new conversation."
         )
-    return _sender(request, "web", clinic, session)
-
-
-def _widget_file_url(clinic: Clinic, session: str) -> str:
-    return f"/api/v1/widget/files/{{id}}?clinic={clinic.key}&session={session}"
+    url = f"/api/v1/widget/files/{{id}}?clinic={clinic.key}&session={session}"
+    return Door(_sender(request, "web", clinic, session), "web", url)
 
 
 def _widget_routes(app: FastAPI) -> None:
@@ -407,37 +399,20 @@ def _widget_routes(app: FastAPI) -> None:
     @app.post("/api/v1/widget/messages")
     async def message(request: Request) -> JSONResponse:
         body = await _json_body(request)
-        clinic = _widget_clinic(request, body.get("clinic"))
-        sender = _widget_sender(request, clinic, body.get("session"))
-        gateway: Gateway = request.app.state.gateway
-        timing: list[float] = []
-        replies = await gateway.relay(sender, clean_text(body.get("text")), timing=timing)
-        url = _widget_file_url(clinic, body["session"])
-        out = {
-            "replies": render_replies(replies, url),
-            "forgotten": forgotten(replies),
-            "analyses": analyses(replies),
-        }
-        return timed(out, timing)
+        door = _widget_door(request, body.get("clinic"), body.get("session"))
+        return await _say(request, door, body.get("text"))
 
     @app.post("/api/v1/widget/uploads")
     async def upload(request: Request) -> JSONResponse:
         form = await _form(request)
-        clinic = _widget_clinic(request, form.get("clinic"))
-        session = form.get("session")
-        sender = _widget_sender(request, clinic, session)
-        gateway: Gateway = request.app.state.gateway
-        timing: list[float] = []
-        info, replies = await gateway.upload(sender, form.get("file"), form.get("caption"), timing)
-        url = _widget_file_url(clinic, str(session))
-        return timed({"upload": _public(info), "replies": render_replies(replies, url)}, timing)
+        door = _widget_door(request, form.get("clinic"), form.get("session"))
+        return await _upload(request, door, form)
 
     @app.get("/api/v1/widget/files/{upload_id}")
     async def widget_file(
         request: Request, upload_id: str, clinic: str = "", session: str = ""
     ) -> Response:
-        found = _widget_clinic(request, clinic)
-        return _owned_file(request, upload_id, _widget_sender(request, found, session))
+        return _owned_file(request, upload_id, _widget_door(request, clinic, session))
 
 
 def _public(info: UploadInfo) -> dict[str, Any]:
@@ -445,14 +420,14 @@ def _public(info: UploadInfo) -> dict[str, Any]:
             "width": info.width, "height": info.height}  # fmt: skip
 
 
-def _owned_file(request: Request, upload_id: str, sender: str) -> Response:
+def _owned_file(request: Request, upload_id: str, door: Door) -> Response:
     """A stored file, only to the conversation that owns it (404 otherwise: no oracle)."""
-    gateway: Gateway = request.app.state.gateway
+    store = _gateway(request).store
     try:
-        info = gateway.store.info(upload_id)
-        if info.owner != sender:
+        info = store.info(upload_id)
+        if info.owner != door.sender:
             raise UploadNotFound(upload_id)
-        data = gateway.store.read(upload_id)
+        data = store.read(upload_id)
     except UploadNotFound:
         raise ApiError(404, "not_found", "That file doesn't exist or was deleted.") from None
     headers = {"Cache-Control": "private, no-store", "Content-Disposition": "inline"}
@@ -460,9 +435,9 @@ def _owned_file(request: Request, upload_id: str, sender: str) -> Response:
 
 
 def _integrator(request: Request) -> Clinic:
-    gateway: Gateway = request.app.state.gateway
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    clinic = gateway.clinics.by_api_key(token.strip()) if scheme.lower() == "bearer" else None
+    clinics = _gateway(request).clinics
+    clinic = clinics.by_api_key(token.strip()) if scheme.lower() == "bearer" else None
     if clinic is None:
         raise ApiError(
             401, "unauthorized", "Send the clinic's API key as 'Authorization: Bearer <key>'.",
@@ -471,12 +446,13 @@ def _integrator(request: Request) -> Clinic:
     return clinic
 
 
-def _integrator_sender(request: Request, clinic: Clinic, user: object) -> str:
+def _integrator_door(request: Request, clinic: Clinic, user: object) -> Door:
+    """The integrator's conversation with one of its users (the clinic's own patient id)."""
     if not isinstance(user, str) or not USER_PATTERN.match(user):
         raise ApiError(
             400, "invalid_user", "'user' must be 1-128 characters of A-Z a-z 0-9 _ . : @ -."
         )
-    return _sender(request, "api", clinic, user)
+    return Door(_sender(request, "api", clinic, user), "api", f"/api/v1/files/{{id}}?user={user}")
 
 
 def _integrator_routes(app: FastAPI) -> None:
@@ -485,46 +461,23 @@ def _integrator_routes(app: FastAPI) -> None:
         """Send one message for ``user``; returns the assistant's replies."""
         clinic = _integrator(request)
         body = await _json_body(request)
-        sender = _integrator_sender(request, clinic, body.get("user"))
-        gateway: Gateway = request.app.state.gateway
-        timing: list[float] = []
-        replies = await gateway.relay(sender, clean_text(body.get("text")), timing=timing)
-        url = f"/api/v1/files/{{id}}?user={body['user']}"
-        out = {
-            "replies": render_replies(replies, url),
-            "forgotten": forgotten(replies),
-            "analyses": analyses(replies),
-        }
-        return timed(out, timing)
+        door = _integrator_door(request, clinic, body.get("user"))
+        return await _say(request, door, body.get("text"))
 
     @app.post("/api/v1/uploads")
     async def upload(request: Request) -> JSONResponse:
         """Upload a photo or document for ``user`` (multipart: user, file, caption)."""
         clinic = _integrator(request)
         form = await _form(request)
-        sender = _integrator_sender(request, clinic, form.get("user"))
-        gateway: Gateway = request.app.state.gateway
-        timing: list[float] = []
-        info, replies = await gateway.upload(sender, form.get("file"), form.get("caption"), timing)
-        url = f"/api/v1/files/{{id}}?user={form.get('user')}"
-        out = {
-            "upload": _public(info),
-            "replies": render_replies(replies, url),
-            "analyses": analyses(replies),
-        }
-        return timed(out, timing)
+        door = _integrator_door(request, clinic, form.get("user"))
+        return await _upload(request, door, form)
 
     @app.get("/api/v1/analyses/{analysis_id}")
     async def api_analysis(request: Request, analysis_id: str, user: str = "") -> JSONResponse:
         """The clinic's JSON of a record analysis in ``user``'s conversation: every finding
         with its label, offsets, context flags, confidence and source."""
-        clinic = _integrator(request)
-        sender = _integrator_sender(request, clinic, user)
-        from actions.ehr.store import LocalAnalysisStore
-
-        settings = request.app.state.gateway.settings
-        store = LocalAnalysisStore(settings.ehr_store_dir, settings.ehr_retention_days)
-        data = store.read(sender, analysis_id)
+        door = _integrator_door(request, _integrator(request), user)
+        data = await run_in_threadpool(_gateway(request).analyses.read, door.sender, analysis_id)
         if data is None:
             raise ApiError(404, "not_found", "That analysis doesn't exist or was deleted.")
         return JSONResponse(data, headers={"Cache-Control": "private, no-store"})
@@ -532,5 +485,5 @@ def _integrator_routes(app: FastAPI) -> None:
     @app.get("/api/v1/files/{upload_id}")
     async def api_file(request: Request, upload_id: str, user: str = "") -> Response:
         """A file of ``user``'s conversation (e.g. an image the assistant sent)."""
-        clinic = _integrator(request)
-        return _owned_file(request, upload_id, _integrator_sender(request, clinic, user))
+        door = _integrator_door(request, _integrator(request), user)
+        return _owned_file(request, upload_id, door)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-import os
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,9 +258,10 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 
 def _threads() -> int:
     """Compute threads per session: the server pins OMP_NUM_THREADS=1 (one request per core at a
-    time); unset (training), 0 lets ONNX Runtime use every core."""
-    value = os.environ.get("OMP_NUM_THREADS", "").strip()
-    return int(value) if value.isdigit() else 0
+    time); unset (training), 0 lets ONNX Runtime use every core. Read when a session is built."""
+    from healthbot.settings import ComputeSettings
+
+    return ComputeSettings().threads
 
 
 class MiniLMEncoder:

@@ -14,7 +14,7 @@ For each message this component:
 - when there is at least one flag, sets the intent to ``emergency_intent`` with confidence 1.0,
   and puts the classifier's intent below it in ``intent_ranking``.
 
-The detector itself (``actions/safety/red_flags.py``) is pure standard-library Python, shared
+The detector itself (``healthbot/safety/red_flags.py``) is pure standard-library Python, shared
 with the action server. Usage in config.yml, after the intent classifier and FallbackClassifier::
 
     - name: nlu.components.red_flag_detector.RedFlagDetector
@@ -40,8 +40,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.safety.red_flags import RedFlagDetector as _Detector
-from actions.safety.red_flags import default_detector
+from healthbot.safety.red_flags import RedFlagDetector as _Detector
+from healthbot.safety.red_flags import default_detector
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import unicodedata
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Optional
 
@@ -23,6 +21,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from healthbot.contract import clean_text
+from healthbot.settings import get_settings
 from nlu.server import perf
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # The Rasa server imports this channel at start-up: the right moment to install the fix.
 perf.apply()
 
-MAX_MESSAGE_CHARS = int(os.environ.get("HEALTHBOT_MAX_MESSAGE_CHARS", "5000"))
+MAX_MESSAGE_CHARS = get_settings().max_message_chars
 MAX_SENDER_CHARS = 128
 MAX_BODY_BYTES = 256 * 1024
 EMPTY_REPLY = "I didn't get any text there. What would you like to ask or tell me?"
@@ -45,12 +45,6 @@ class RequestError(ValueError):
 
     def as_response(self) -> HTTPResponse:
         return response.json({"error": self.code, "detail": self.detail}, status=self.status)
-
-
-def clean_text(text: str) -> str:
-    """Drop control, surrogate and private-use characters (keep newlines, tabs), trim."""
-    kept = (ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cs", "Co"})
-    return "".join(kept).strip()
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,9 @@ import pytest
 import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.services import Services, get_services, set_services
+from healthbot.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,3 +60,24 @@ def run_action(
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, domain))
     return dispatcher, events
+
+
+def reset_services() -> Services:
+    """Settings read again from the environment, services built afresh from them (the models
+    are cached by their files, so they are not loaded again)."""
+    get_settings.cache_clear()
+    set_services(None)
+    return get_services()
+
+
+@pytest.fixture
+def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """The action server's services with every store in a temporary folder, set through the
+    environment as an operator would."""
+    monkeypatch.setenv("HEALTHBOT_UPLOADS_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("HEALTHBOT_PHOTO_HISTORY_DB", str(tmp_path / "history.db"))
+    monkeypatch.setenv("HEALTHBOT_EHR_STORE_DIR", str(tmp_path / "ehr"))
+    monkeypatch.setenv("HEALTHBOT_TRIAGE_STORE_DIR", str(tmp_path / "triage"))
+    yield reset_services()
+    get_settings.cache_clear()
+    set_services(None)

@@ -1,12 +1,11 @@
 from actions.action_emergency import ActionEmergencyResponse
-from actions.settings import get_settings
 
-from .conftest import make_tracker, run_action
+from .conftest import make_tracker, reset_services, run_action
 
 
 def test_emergency_reply_uses_configured_number(domain, monkeypatch):
     monkeypatch.setenv("HEALTHBOT_EMERGENCY_NUMBER", "000")
-    get_settings.cache_clear()
+    reset_services()
     try:
         tracker = make_tracker(
             "my dad collapsed",
@@ -15,7 +14,8 @@ def test_emergency_reply_uses_configured_number(domain, monkeypatch):
         )
         dispatcher, events = run_action(ActionEmergencyResponse(), tracker, domain)
     finally:
-        get_settings.cache_clear()
+        monkeypatch.delenv("HEALTHBOT_EMERGENCY_NUMBER")
+        reset_services()
     assert events == []
     [message] = dispatcher.messages
     assert message["response"] == "utter_emergency"

@@ -14,13 +14,9 @@ from actions.action_photo import (
     SEND_A_PHOTO,
     ActionCheckPhoto,
     ActionWoundAdvice,
-    get_checker,
-    get_history,
 )
-from actions.attachments import upload_store
 from actions.photo.advice import SIGNS
-from actions.settings import get_settings as action_settings
-from bot.settings import get_settings as edge_settings
+from actions.services import Services, get_services
 
 from .conftest import make_tracker, run_action
 
@@ -29,16 +25,9 @@ WOUNDS = Path(__file__).parent / "photo" / "data"
 
 
 @pytest.fixture
-def stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def stores(services: Services, tmp_path: Path) -> Iterator[Path]:
     """Uploads and photo history in a temporary folder, through the environment."""
-    monkeypatch.setenv("HEALTHBOT_UPLOADS_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("HEALTHBOT_PHOTO_HISTORY_DB", str(tmp_path / "history.db"))
-    caches = (edge_settings, action_settings, upload_store, get_history)
-    for cache in caches:
-        cache.cache_clear()
     yield tmp_path
-    for cache in caches:
-        cache.cache_clear()
 
 
 def wound_photo() -> bytes:
@@ -48,7 +37,7 @@ def wound_photo() -> bytes:
 
 
 def check(data: bytes, sender: str, domain, name: str = "photo.jpg"):
-    info = upload_store().save(sender, data, name)
+    info = get_services().uploads.save(sender, data, name)
     tracker = make_tracker(
         "/check_photo", "check_photo", sender_id=sender,
         extra_parse={"metadata": {"upload_id": info.id, "kind": info.kind}},
@@ -70,7 +59,7 @@ def test_a_wound_photo_gets_an_outline_a_trend_and_the_questions(stores: Path, d
     assert "received your photo" in said and "outlined it in yellow" in said
     assert "first photo" in said
     [image] = [m["image"] for m in dispatcher.messages if m.get("image")]
-    overlay = upload_store().info(image.removeprefix("upload:"))
+    overlay = get_services().uploads.info(image.removeprefix("upload:"))
     assert overlay.owner == "tg-a" and overlay.kind == "image"
     assert slot(events, "wound_found") is True
     assert all(slot(events, name) is None for name in SIGNS)  # the answers start empty
@@ -86,7 +75,7 @@ def test_an_unusable_photo_gets_the_reason_and_a_tip(stores: Path, domain) -> No
     said = texts(dispatcher)
     assert "Tip:" in said and "dark" in said.lower()
     assert slot(events, "wound_found") is False
-    assert not get_history().previous("tg-b")
+    assert not get_services().photo_history.previous("tg-b")
 
 
 def test_a_screenshot_is_stopped_by_the_gate(stores: Path, domain) -> None:
@@ -101,7 +90,7 @@ def test_a_screenshot_is_stopped_by_the_gate(stores: Path, domain) -> None:
     assert slot(events, "wound_found") is False
     said = texts(dispatcher)
     assert "Tip:" in said and NO_WOUND not in said  # the gate answers; the CNN never runs
-    assert not get_history().previous("tg-c")
+    assert not get_services().photo_history.previous("tg-c")
 
 
 def test_no_upload_or_a_document(stores: Path, domain) -> None:
@@ -133,10 +122,10 @@ def test_advice_follows_the_table(domain, answers: dict, response: str) -> None:
 
 def test_forget_me_deletes_the_photo_history(stores: Path, domain) -> None:
     check(wound_photo(), "tg-e", domain)
-    assert get_history().previous("tg-e")
+    assert get_services().photo_history.previous("tg-e")
     run_action(ActionForgetMe(), make_tracker("yes", "affirm", sender_id="tg-e"), domain)
-    assert not get_history().previous("tg-e")
+    assert not get_services().photo_history.previous("tg-e")
 
 
 def test_the_checker_is_loaded_once() -> None:
-    assert get_checker() is get_checker()
+    assert get_services().photo_checker is get_services().photo_checker

@@ -9,15 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from actions import action_record
 from actions.action_forget import ActionForgetMe
 from actions.action_record import ActionAnalyzeRecord, ValidateRecordForm
-from actions.attachments import upload_store
-from actions.settings import get_settings as action_settings
-from bot.settings import get_settings as edge_settings
+from actions.services import get_services
 from tests.actions.ehr.pdfs import blank_pdf, text_pdf
 
-from .conftest import make_tracker, run_action
+from .conftest import make_tracker, reset_services, run_action
 
 NOTE = (
     "HPI: 67-year-old man with type 2 diabetes and hypertension. He denies chest pain. "
@@ -29,17 +26,10 @@ NOTE = (
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("HEALTHBOT_UPLOADS_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("HEALTHBOT_EHR_STORE_DIR", str(tmp_path / "ehr"))
+def env(services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("HEALTHBOT_EHR_LINK_KB", "false")
-    for cache in (edge_settings, action_settings, upload_store, action_record.get_store):
-        cache.cache_clear()
-    action_record.get_linker.cache_clear()
+    reset_services()
     yield tmp_path
-    for cache in (edge_settings, action_settings, upload_store, action_record.get_store):
-        cache.cache_clear()
-    action_record.get_linker.cache_clear()
 
 
 def with_upload(upload_id: str, sender: str = "p-1"):
@@ -77,7 +67,7 @@ def test_pasted_note_is_explained_with_emergency_advice_first(env, domain, caplo
     # The clinic's JSON is stored; the reply carries only its id.
     [custom] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
     assert set(custom) == {"event", "schema", "analysis_id"}
-    stored = action_record.get_store().read("p-1", custom["analysis_id"])
+    stored = get_services().analyses.read("p-1", custom["analysis_id"])
     assert stored is not None and stored["critical"] == ["potassium"]
     finding = next(f for f in stored["findings"] if f["label"] == "chest pain")
     assert NOTE[finding["start"] : finding["end"]] == "chest pain"
@@ -89,11 +79,13 @@ def test_pasted_note_is_explained_with_emergency_advice_first(env, domain, caplo
 
 
 def get_number() -> str:
-    return action_settings().emergency_number
+    return get_services().settings.emergency_number
 
 
 def test_uploaded_pdf_is_read_by_id(env, domain) -> None:
-    info = upload_store().save("p-1", text_pdf(["Assessment: asthma.", "Plan: salbutamol."]))
+    info = get_services().uploads.save(
+        "p-1", text_pdf(["Assessment: asthma.", "Plan: salbutamol."])
+    )
     dispatcher, _ = run_action(ActionAnalyzeRecord(), with_upload(info.id), domain)
     said = texts(dispatcher)
     assert f"ref {info.id[:8]}" in said
@@ -109,7 +101,7 @@ def test_uploaded_pdf_is_read_by_id(env, domain) -> None:
     ],
 )
 def test_unreadable_records_get_a_clear_message(env, domain, data, message) -> None:
-    info = upload_store().save("p-1", data)
+    info = get_services().uploads.save("p-1", data)
     dispatcher, events = run_action(ActionAnalyzeRecord(), with_upload(info.id), domain)
     assert message in texts(dispatcher)
     assert slots(events)["record_requested"] is False
@@ -133,7 +125,7 @@ def test_fhir_bundle_with_invalid_resources_is_still_explained(env, domain) -> N
             {"resource": {"resourceType": "Observation", "id": "bad", "status": 12}},
         ],
     }
-    info = upload_store().save("p-1", json.dumps(bundle).encode())
+    info = get_services().uploads.save("p-1", json.dumps(bundle).encode())
     dispatcher, _ = run_action(ActionAnalyzeRecord(), with_upload(info.id), domain)
     assert "Conditions: Asthma" in texts(dispatcher)
 
@@ -153,7 +145,7 @@ def test_a_photo_is_not_a_record(env, domain) -> None:
 
     out = io.BytesIO()
     Image.new("RGB", (64, 64), "red").save(out, format="PNG")
-    info = upload_store().save("p-1", out.getvalue(), "x.png")
+    info = get_services().uploads.save("p-1", out.getvalue(), "x.png")
     dispatcher, _ = run_action(ActionAnalyzeRecord(), with_upload(info.id), domain)
     assert "That's a photo" in texts(dispatcher)
 
@@ -175,7 +167,7 @@ def validate(tracker, domain) -> tuple[list, dict]:
 def test_form_accepts_a_paste_or_an_upload_and_refuses_a_fragment(env, domain) -> None:
     _, result = validate(make_tracker(NOTE, "inform"), domain)
     assert result == {"record_source": "pasted"}
-    info = upload_store().save("test-sender", b"Potassium 4.1 mmol/L\n", "k.txt")
+    info = get_services().uploads.save("test-sender", b"Potassium 4.1 mmol/L\n", "k.txt")
     tracker = make_tracker(
         "/analyze_record", "analyze_record", extra_parse={"metadata": {"upload_id": info.id}}
     )
@@ -189,9 +181,9 @@ def test_forget_me_deletes_stored_analyses(env, domain) -> None:
     tracker = make_tracker(NOTE, "analyze_record", sender_id="p-9")
     dispatcher, _ = run_action(ActionAnalyzeRecord(), tracker, domain)
     [custom] = [m["custom"] for m in dispatcher.messages if m.get("custom")]
-    assert action_record.get_store().read("p-9", custom["analysis_id"]) is not None
+    assert get_services().analyses.read("p-9", custom["analysis_id"]) is not None
     run_action(ActionForgetMe(), make_tracker("yes", "affirm", sender_id="p-9"), domain)
-    assert action_record.get_store().read("p-9", custom["analysis_id"]) is None
+    assert get_services().analyses.read("p-9", custom["analysis_id"]) is None
 
 
 def test_waiting_for_a_record_a_red_flag_still_gets_the_emergency_reply(env, domain) -> None:

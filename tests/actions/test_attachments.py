@@ -10,22 +10,17 @@ import pytest
 
 from actions.action_forget import ActionForgetMe
 from actions.action_record import ActionAnalyzeRecord
-from actions.attachments import describe, latest_upload, upload_store
-from bot.settings import get_settings
-from bot.uploads import UploadInfo
+from actions.attachments import describe, latest_upload
+from actions.services import Services, get_services
+from healthbot.stores.uploads import UploadInfo
 
 from .conftest import make_tracker, run_action
 
 
 @pytest.fixture
-def uploads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def uploads(services: Services, tmp_path: Path) -> Iterator[Path]:
     """The action server's store, pointed at a temporary folder through the environment."""
-    monkeypatch.setenv("HEALTHBOT_UPLOADS_DIR", str(tmp_path / "uploads"))
-    get_settings.cache_clear()
-    upload_store.cache_clear()
     yield tmp_path / "uploads"
-    get_settings.cache_clear()
-    upload_store.cache_clear()
 
 
 def photo(owner: str) -> UploadInfo:
@@ -33,7 +28,7 @@ def photo(owner: str) -> UploadInfo:
 
     out = io.BytesIO()
     Image.new("RGB", (120, 80), (200, 100, 90)).save(out, format="JPEG")
-    return upload_store().save(owner, out.getvalue(), "wound.jpg")
+    return get_services().uploads.save(owner, out.getvalue(), "wound.jpg")
 
 
 def tracker_with(upload_id: object, sender: str = "tg-patient", intent: str = "check_photo"):
@@ -48,7 +43,7 @@ def test_a_photo_is_described_by_id(uploads: Path) -> None:
 
 
 def test_a_document_is_described_without_its_content(uploads: Path, domain) -> None:
-    info = upload_store().save("tg-patient", b"Potassium 6.9 mmol/L", "labs.txt")
+    info = get_services().uploads.save("tg-patient", b"Potassium 6.9 mmol/L", "labs.txt")
     tracker = tracker_with(info.id, intent="analyze_record")
     dispatcher, _ = run_action(ActionAnalyzeRecord(), tracker, domain)
     text = dispatcher.messages[0]["text"]
@@ -65,8 +60,11 @@ def test_missing_or_malformed_ids_are_ignored(uploads: Path, domain, upload_id: 
 
 def test_another_conversations_upload_is_not_opened(uploads: Path) -> None:
     info = photo("tg-someone-else")
-    assert latest_upload(tracker_with(info.id, sender="tg-patient")) is None
-    assert latest_upload(tracker_with(info.id, sender="tg-someone-else")) == info
+    assert latest_upload(tracker_with(info.id, sender="tg-patient"), get_services().uploads) is None
+    assert (
+        latest_upload(tracker_with(info.id, sender="tg-someone-else"), get_services().uploads)
+        == info
+    )
 
 
 def test_forget_me_deletes_the_senders_uploads(uploads: Path, domain) -> None:

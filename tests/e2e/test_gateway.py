@@ -176,7 +176,7 @@ def test_widget_upload_then_forget_me_deletes_it(edge: Edge, stack: Stack) -> No
 
 
 HOSTILE = {
-    "decompression bomb": ("bomb.png", "tests/bot/uploads:bomb", 413),
+    "decompression bomb": ("bomb.png", "tests/healthbot/stores/uploads:bomb", 413),
     "30 MB file": ("big.jpg", b"\xff\xd8\xff" + b"\0" * (30 * 1024 * 1024), 413),
     "PNG renamed .pdf": ("scan.pdf", "png", 415),
     "PDF renamed .jpg": ("photo.jpg", PDF, 415),
@@ -189,9 +189,9 @@ HOSTILE = {
 def _hostile_bytes(spec: object) -> bytes:
     from PIL import Image
 
-    from tests.bot.uploads.test_checks import bomb_png
+    from tests.healthbot.stores.uploads.test_checks import bomb_png
 
-    if spec == "tests/bot/uploads:bomb":
+    if spec == "tests/healthbot/stores/uploads:bomb":
         return bomb_png()
     out = io.BytesIO()
     Image.new("RGB", (64, 64), (1, 2, 3)).save(out, format="PNG")

@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from bot.consent import ConsentStore
 from bot.rasa_client import RasaClient
 from bot.senders import load_secret, sender_id
-from bot.settings import EdgeSettings
 from bot.telegram import build_application, start_telegram, stop_telegram
-from bot.uploads import LocalUploadStore
+from healthbot.stores.consent import ConsentStore
+from healthbot.stores.uploads import LocalUploadStore
+from tests.bot.support import edge_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopThread, free_port
 
 from .conftest import Stack
@@ -184,8 +184,7 @@ def edge(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edg
     proxy.start()
     loop = LoopThread()
     with FakeTelegramAPI() as api:
-        settings = EdgeSettings(
-            _env_file=None,
+        settings = edge_settings(
             TELEGRAM_BOT_TOKEN=api.token,
             telegram_base_url=api.base_url,
             telegram_base_file_url=api.base_file_url,
@@ -194,12 +193,12 @@ def edge(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edg
             uploads_dir=stack.uploads_dir,
             telegram_rate_per_minute=600,
         )
-        rasa = RasaClient(settings.rasa_url, timeout_s=settings.rasa_timeout_s)
+        rasa = RasaClient(settings.rasa.url, timeout_s=settings.rasa.timeout_s)
         store = LocalUploadStore(
-            settings.uploads_dir,
-            settings.upload_max_bytes,
-            settings.upload_max_pixels,
-            settings.upload_retention_days,
+            settings.uploads.dir,
+            settings.uploads.max_bytes,
+            settings.uploads.max_pixels,
+            settings.uploads.retention_days,
         )
         secret = load_secret(settings.sender_secret.get_secret_value(), settings.state_dir)
         consent = ConsentStore.in_state_dir(settings.state_dir)

@@ -7,8 +7,8 @@ matters (text length, callback data of 1-64 bytes, known file ids, the token), a
 call. Tests inject updates with ``push_*`` and wait for what the bot sent with ``wait_for``.
 
     with FakeTelegramAPI() as api:
-        settings = EdgeSettings(TELEGRAM_BOT_TOKEN=api.token, telegram_base_url=api.base_url,
-                                telegram_base_file_url=api.base_file_url)
+        settings = edge_settings(TELEGRAM_BOT_TOKEN=api.token, telegram_base_url=api.base_url,
+                                 telegram_base_file_url=api.base_file_url)  # tests/bot/support.py
         ...
         api.push_text(42, "/start")
         api.wait_for("sendMessage", lambda call: call.chat_id == 42)

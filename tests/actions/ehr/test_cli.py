@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.cli import main
+from healthbot.cli import main
 from tests.actions.ehr.pdfs import blank_pdf, text_pdf
 
 DATA = Path(__file__).parent / "data" / "fhir"

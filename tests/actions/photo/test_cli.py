@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.cli import main
+from healthbot.cli import main
 
 HERE = Path(__file__).parent
 WOUND = next(p for p in sorted((HERE / "data").glob("*_photo.jpg")))

@@ -8,16 +8,19 @@ import pytest
 
 from actions import action_answer
 from actions.rag.service import AnswerService
-from actions.settings import Settings
+from actions.services import Services
+from healthbot.settings import AnswerSettings, KbSettings
 
 from ..conftest import make_tracker, run_action
 
 
 @pytest.fixture
-def service(built_kb: tuple[Path, Path], embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+def service(built_kb: tuple[Path, Path], embedder, services: Services) -> None:
     kb, index = built_kb
-    instance = AnswerService(Settings(kb_dir=kb, kb_index_dir=index), embedder=embedder)
-    monkeypatch.setattr(action_answer, "get_service", lambda: instance)
+    instance = AnswerService(
+        KbSettings(dir=kb, index_dir=index), AnswerSettings(), embedder=embedder
+    )
+    services.override(answers=instance)
 
 
 @pytest.mark.usefixtures("service")
@@ -42,13 +45,17 @@ def test_the_action_never_logs_the_question(domain, caplog: pytest.LogCaptureFix
     assert "secret" not in caplog.text and "gout" not in caplog.text.lower()
 
 
-def test_a_failing_service_still_gets_the_patient_a_reply(
-    domain, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    def broken() -> AnswerService:
+class BrokenService:
+    """A service whose model files are missing: every answer raises."""
+
+    def answer(self, question: str, entities: tuple[str, ...] = ()) -> None:
         raise RuntimeError("model files missing")
 
-    monkeypatch.setattr(action_answer, "get_service", broken)
+
+def test_a_failing_service_still_gets_the_patient_a_reply(
+    domain, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    services.override(answers=BrokenService())
     tracker = make_tracker("my private question about gout", "ask_health_info")
     dispatcher, events = run_action(action_answer.ActionAnswerHealthQuestion(), tracker, domain)
     assert events == []

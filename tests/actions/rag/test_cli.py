@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.cli import main
+from healthbot.cli import main
 
 from .conftest import write_kb
 
@@ -71,7 +71,7 @@ def test_answer_json_shape(
     capsys.readouterr()
     monkeypatch.setenv("HEALTHBOT_KB_INDEX_DIR", index)
     monkeypatch.setenv("HEALTHBOT_KB_DIR", kb)
-    from actions.settings import get_settings
+    from healthbot.settings import get_settings
 
     get_settings.cache_clear()
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +12,7 @@ from actions.rag.generators import make_generator
 from actions.rag.generators.extractive import ExtractiveGenerator, word_count
 from actions.rag.grounding import GroundingChecker, is_verbatim
 from actions.rag.sanitize import split_sentences
+from healthbot.settings import AnswerSettings
 
 from .conftest import scored
 
@@ -158,10 +158,10 @@ def test_a_lead_in_is_never_left_hanging(embedder) -> None:
 
 
 def test_make_generator_builds_extractive(embedder) -> None:
-    generator = make_generator("extractive", SimpleNamespace(max_answer_words=50), embedder)
+    generator = make_generator("extractive", AnswerSettings(max_answer_words=50), embedder)
     assert generator.name == "extractive" and generator.max_words == 50
     with pytest.raises(ValueError, match="unknown generator"):
-        make_generator("gpt-99", SimpleNamespace(), embedder)
+        make_generator("gpt-99", AnswerSettings(), embedder)
 
 
 class CountingEmbedder:

@@ -8,7 +8,7 @@ import numpy as np
 
 from actions.rag.generators import make_generator
 from actions.rag.types import Passage, ScoredPassage
-from actions.settings import Settings
+from healthbot.settings import AnswerSettings
 
 
 class NoEncoder:
@@ -23,7 +23,7 @@ def passage(qid: str, title: str, heading: str, text: str) -> ScoredPassage:
 
 
 def test_default_extractive_is_lexical_and_uses_the_heading_as_context() -> None:
-    generator = make_generator("extractive", Settings(), embedder=NoEncoder())
+    generator = make_generator("extractive", AnswerSettings(), embedder=NoEncoder())
     passages = [
         passage(
             "a",

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -17,6 +16,7 @@ from actions.rag.generators import GeneratorError, make_generator
 from actions.rag.generators.openai import OpenAIGenerator
 from actions.rag.generators.prompt import SYSTEM_PROMPT
 from actions.rag.grounding import GroundingChecker
+from healthbot.settings import AnswerSettings
 
 from .conftest import scored
 
@@ -87,7 +87,7 @@ def server() -> Iterator[str]:
 
 @pytest.fixture
 def generator(server: str, embedder) -> Iterator[OpenAIGenerator]:
-    settings = SimpleNamespace(
+    settings = AnswerSettings(
         openai_base_url=server,
         openai_model="fake-model",
         openai_api_key="sk-test",

@@ -9,7 +9,7 @@ import pytest
 
 from actions.rag.service import AnswerService
 from actions.rag.types import GeneratedAnswer, ScoredPassage
-from actions.settings import Settings
+from healthbot.settings import AnswerSettings, KbSettings
 
 from .conftest import write_doc
 
@@ -17,7 +17,7 @@ from .conftest import write_doc
 @pytest.fixture(scope="module")
 def service(built_kb: tuple[Path, Path], embedder) -> AnswerService:
     kb, index = built_kb
-    return AnswerService(Settings(kb_dir=kb, kb_index_dir=index), embedder=embedder)
+    return AnswerService(KbSettings(dir=kb, index_dir=index), AnswerSettings(), embedder=embedder)
 
 
 class InventingGenerator:
@@ -72,7 +72,10 @@ def test_an_ungrounded_backend_falls_back_to_extractive(
 ) -> None:
     kb, index = built_kb
     service = AnswerService(
-        Settings(kb_dir=kb, kb_index_dir=index), embedder=embedder, generator=InventingGenerator()
+        KbSettings(dir=kb, index_dir=index),
+        AnswerSettings(),
+        embedder=embedder,
+        generator=InventingGenerator(),
     )
     result = service.answer("what medicine lowers uric acid in gout?")
     assert result.backend == "extractive" and result.grounded
@@ -97,12 +100,16 @@ def test_injected_instructions_in_a_kb_file_never_reach_the_answer(
         },
     )
     build_index(kb, tmp_path / "index", embedder=embedder, progress=False)
-    service = AnswerService(Settings(kb_dir=kb, kb_index_dir=tmp_path / "index"), embedder=embedder)
+    service = AnswerService(
+        KbSettings(dir=kb, index_dir=tmp_path / "index"), AnswerSettings(), embedder=embedder
+    )
     result = service.answer("why do people sneeze?")
     assert result.status == "answered"
     assert "stop their medicines" not in result.text and "Ignore" not in result.text
 
 
 def test_no_index_yet_is_a_polite_answer(tmp_path: Path, embedder) -> None:
-    service = AnswerService(Settings(kb_index_dir=tmp_path / "none"), embedder=embedder)
+    service = AnswerService(
+        KbSettings(index_dir=tmp_path / "none"), AnswerSettings(), embedder=embedder
+    )
     assert service.answer("what is gout?").status == "unavailable"

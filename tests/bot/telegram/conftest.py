@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 from telegram.ext import Application
 
-from bot.consent import ConsentStore
-from bot.rasa_client import RasaUnavailable
 from bot.senders import sender_id
-from bot.settings import EdgeSettings
 from bot.telegram import build_application, start_telegram, stop_telegram
 from bot.telegram.channel import TelegramChannel
-from bot.uploads import LocalUploadStore
+from healthbot.settings import Settings
+from healthbot.stores.consent import ConsentStore
+from healthbot.stores.uploads import LocalUploadStore
+from tests.bot.support import FakeRasa, edge_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopThread
 
 SECRET = b"unit-test-secret"
@@ -30,31 +28,10 @@ CONFIRM_FORGET = {
         {"title": "No, keep it", "payload": "/deny"},
     ],
 }
-FORGOTTEN = {"text": "Done. I've deleted this conversation and what you shared with me."}
-
-
-@dataclass
-class FakeRasa:
-    """Stands in for RasaClient: records turns, answers from ``answers`` or echoes."""
-
-    answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    turns: list[tuple[str, str, dict[str, Any] | None]] = field(default_factory=list)
-    down: bool = False
-
-    async def send(
-        self, sender: str, text: str, metadata: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        self.turns.append((sender, text, metadata))
-        if self.down:
-            raise RasaUnavailable("ConnectError")
-        if text in self.answers:
-            return self.answers[text]
-        if text.startswith("/check_photo") or text.startswith("/analyze_record"):
-            return [{"text": f"Received {metadata['kind']} ref {metadata['upload_id'][:8]}"}]
-        return [{"text": f"echo: {text}"}]
-
-    def texts(self) -> list[str]:
-        return [text for _, text, _ in self.turns]
+FORGOTTEN = [
+    {"text": "Done. I've deleted this conversation and what you shared with me."},
+    {"custom": {"event": "forgotten"}},  # action_forget_me's marker for the channels
+]
 
 
 @dataclass
@@ -62,7 +39,7 @@ class Harness:
     api: FakeTelegramAPI
     rasa: Any
     store: LocalUploadStore
-    settings: EdgeSettings
+    settings: Settings
     app: Application
     loop: LoopThread
 
@@ -86,11 +63,11 @@ class Harness:
         self.api.wait_for_text(chat_id, "How can I help?", since=since)
 
     def uploads(self) -> list[Path]:
-        root = self.settings.uploads_dir
+        root = self.settings.uploads.dir
         return sorted(root.glob("*.data")) if root.is_dir() else []
 
 
-def make_settings(api: FakeTelegramAPI, tmp_path: Path, **overrides: Any) -> EdgeSettings:
+def make_settings(api: FakeTelegramAPI, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "TELEGRAM_BOT_TOKEN": api.token,
         "telegram_base_url": api.base_url,
@@ -100,7 +77,7 @@ def make_settings(api: FakeTelegramAPI, tmp_path: Path, **overrides: Any) -> Edg
         "telegram_rate_per_minute": 600,
         **overrides,
     }
-    return EdgeSettings(_env_file=None, **values)
+    return edge_settings(**values)
 
 
 @contextmanager
@@ -109,10 +86,10 @@ def open_harness(tmp_path: Path, rasa: Any, **overrides: Any) -> Iterator[Harnes
     with FakeTelegramAPI() as api:
         settings = make_settings(api, tmp_path, **overrides)
         store = LocalUploadStore(
-            settings.uploads_dir,
-            settings.upload_max_bytes,
-            settings.upload_max_pixels,
-            settings.upload_retention_days,
+            settings.uploads.dir,
+            settings.uploads.max_bytes,
+            settings.uploads.max_pixels,
+            settings.uploads.retention_days,
         )
         loop = LoopThread()
         app = build_application(settings, rasa, store, SECRET)
@@ -129,9 +106,3 @@ def bot(tmp_path: Path) -> Iterator[Harness]:
     """The bot running in polling mode, with a scripted Rasa."""
     with open_harness(tmp_path, FakeRasa()) as harness:
         yield harness
-
-
-def jpeg(width: int = 64, height: int = 48) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 90)).save(buffer, format="JPEG")
-    return buffer.getvalue()

@@ -11,9 +11,10 @@ import pytest
 from bot.rasa_client import RasaClient
 from bot.telegram import texts
 from bot.telegram.replies import MAX_CALLBACK_BYTES
+from tests.bot.support import FakeRasa, jpeg
 from tests.fakes.telegram_api import free_port
 
-from .conftest import CONFIRM_FORGET, FORGOTTEN, FakeRasa, Harness, jpeg, open_harness
+from .conftest import CONFIRM_FORGET, FORGOTTEN, Harness, open_harness
 
 SPECIAL = "Dose: 1.5-2 mg (max!) *twice* _daily_ [see] ~`>#+=|{}. C:\\path"
 LONG_PAYLOAD = '/inform{"symptom": "a sharp pain in the lower right side of my belly", "days": 3}'
@@ -201,7 +202,7 @@ def test_forget_runs_rasas_flow_then_revokes_consent_and_deletes_files(bot: Harn
     bot.store.save(sender, jpeg(), None)
     kept = bot.store.save(bot.sender(22), jpeg(), None)
     bot.rasa.answers["/forget_me"] = [CONFIRM_FORGET]
-    bot.rasa.answers["/affirm"] = [FORGOTTEN]
+    bot.rasa.answers["/affirm"] = FORGOTTEN
     since = bot.api.mark()
     bot.api.push_text(21, "/forget")
     confirm = bot.api.wait_for_text(21, "delete this conversation?", since=since)
@@ -305,7 +306,7 @@ def test_rasa_unreachable_says_try_again_and_keeps_uploads(tmp_path: Path) -> No
         assert f"ref {stored.stem[:8]}" in kept.text
         assert len(bot.api.texts(40, since)) == 2  # one message each, no double apology
         # Rasa is back: the same bot answers normally.
-        bot.channel.rasa = FakeRasa()
+        bot.channel.core.rasa = FakeRasa()
         bot.api.push_text(40, "hello again")
         bot.api.wait_for_text(40, "echo: hello again", since=since)
         bot.loop.run(closed.aclose())
@@ -319,14 +320,14 @@ def test_an_unexpected_error_gets_a_polite_answer_and_a_content_free_log(
             raise KeyError("secret patient words")
 
     bot.agree(41)
-    bot.channel.rasa = BrokenRasa()
+    bot.channel.core.rasa = BrokenRasa()
     since = bot.api.mark()
     with caplog.at_level(logging.INFO):
         bot.api.push_text(41, "my private symptom")
         bot.api.wait_for_text(41, "something went wrong on my side", since=since)
     assert "KeyError" in caplog.text
     assert "secret patient words" not in caplog.text and "my private symptom" not in caplog.text
-    bot.channel.rasa = FakeRasa()
+    bot.channel.core.rasa = FakeRasa()
     bot.api.push_text(41, "still working?")
     bot.api.wait_for_text(41, "echo: still working?", since=since)
 
@@ -379,7 +380,7 @@ def test_one_chat_is_served_in_order_while_other_chats_go_ahead(bot: Harness) ->
 
     bot.agree(60)
     bot.agree(61)
-    rasa = bot.channel.rasa = SlowRasa()
+    rasa = bot.channel.core.rasa = SlowRasa()
     bot.api.push_text(60, "slow")
     bot.api.push_text(60, "fast")
     bot.api.push_text(61, "other chat")

@@ -1,12 +1,12 @@
-"""Rasa replies in Telegram's terms: text pieces, keyboards, callback data, forget detection."""
+"""Rasa replies in Telegram's terms: text pieces, keyboards, callback data."""
 
 from __future__ import annotations
 
+from bot.conversation import Button
 from bot.telegram.replies import (
     MAX_CALLBACK_BYTES,
     ButtonPayloads,
     button_title,
-    confirms_forgotten,
     keyboard,
     split_text,
     utf16_len,
@@ -74,16 +74,10 @@ def test_a_payload_that_looks_like_a_token_is_mapped_too() -> None:
     assert data != "~p:abc" and payloads.decode(data) == "~p:abc"
 
 
-def test_keyboard_has_one_button_per_row_and_skips_broken_buttons() -> None:
+def test_keyboard_has_one_button_per_row() -> None:
     payloads = ButtonPayloads()
     markup = keyboard(
-        [
-            {"title": "Mild", "payload": '/inform{"severity": "mild"}'},
-            {"title": "Long", "payload": LONG_PAYLOAD},
-            {"title": "no payload"},
-            "not a button",
-        ],
-        payloads,
+        [Button("Mild", '/inform{"severity": "mild"}'), Button("Long", LONG_PAYLOAD)], payloads
     )
     assert markup is not None
     rows = markup.inline_keyboard
@@ -93,10 +87,3 @@ def test_keyboard_has_one_button_per_row_and_skips_broken_buttons() -> None:
     assert button_title(markup, rows[1][0].callback_data) == "Long"
     assert button_title(markup, "/other") is None
     assert keyboard([], payloads) is None
-
-
-def test_forgotten_is_recognised_from_the_domain_text_or_a_custom_event() -> None:
-    assert confirms_forgotten([{"text": "Done. I've deleted this conversation and more."}])
-    assert confirms_forgotten([{"custom": {"event": "forgotten"}}])
-    assert not confirms_forgotten([{"text": "OK, I've kept everything as it is."}])
-    assert not confirms_forgotten([{"image": "https://example.org/x.png"}])

@@ -14,10 +14,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.telegram import build_application, start_telegram, stop_telegram, telegram_webhook_route
-from bot.uploads import LocalUploadStore
+from healthbot.stores.uploads import LocalUploadStore
+from tests.bot.support import FakeRasa
 from tests.fakes.telegram_api import FakeTelegramAPI, LoopThread
 
-from .conftest import SECRET, FakeRasa, make_settings
+from .conftest import SECRET, make_settings
 
 WEBHOOK_SECRET = "s3cret-Token_for-webhooks"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -42,7 +43,7 @@ def api() -> Iterator[FakeTelegramAPI]:
 
 def make_app(api: FakeTelegramAPI, tmp_path: Path, **overrides: object) -> Application:
     settings = make_settings(api, tmp_path, **overrides)
-    store = LocalUploadStore(settings.uploads_dir, settings.upload_max_bytes, 10**7, 30)
+    store = LocalUploadStore(settings.uploads.dir, settings.uploads.max_bytes, 10**7, 30)
     return build_application(settings, FakeRasa(), store, SECRET)
 
 
@@ -108,7 +109,7 @@ def test_webhook_mode_registers_the_url_and_handles_posted_updates(
         api, tmp_path, telegram_mode="webhook", telegram_webhook_url=url,
         telegram_webhook_secret=WEBHOOK_SECRET,
     )  # fmt: skip
-    store = LocalUploadStore(settings.uploads_dir, settings.upload_max_bytes, 10**7, 30)
+    store = LocalUploadStore(settings.uploads.dir, settings.uploads.max_bytes, 10**7, 30)
     app = build_application(settings, FakeRasa(), store, SECRET)
     web = Starlette(routes=[telegram_webhook_route(app, WEBHOOK_SECRET)])
     loop = LoopThread()

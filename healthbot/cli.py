@@ -1,0 +1,89 @@
+"""`healthbot`: command-line tools for the people who run the assistant.
+
+Commands stay small and scriptable (JSON with --json). The core owns the entry point; each
+service's command group lives beside the service and is imported by name, only when the
+command line is built (``GROUPS``), so this package imports nothing heavy and nothing from the
+processes' packages at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+
+# "module:function" that adds a group of subcommands to the parser.
+GROUPS = (
+    "actions.rag.cli:add_kb_commands",
+    "actions.photo.cli:add_photo_commands",
+    "actions.ehr.cli:add_ehr_commands",
+    "actions.triage.cli:add_triage_commands",
+)
+
+
+def _red_flags(args: argparse.Namespace) -> int:
+    from healthbot.safety.red_flags import default_detector
+
+    text = " ".join(args.text) if args.text else sys.stdin.read()
+    flags = [flag.to_dict() for flag in default_detector().detect(text)]
+    if args.json:
+        print(json.dumps(flags, ensure_ascii=False, indent=2))
+    elif not flags:
+        print("no red flags")
+    else:
+        for flag in flags:
+            print(f"{flag['id']}  {flag['category']:<28} {flag['text']!r}  ({flag['label']})")
+    return 1 if flags else 0
+
+
+def _next_steps(args: argparse.Namespace) -> int:
+    intake = importlib.import_module("actions.intake.answers")
+    next_step = importlib.import_module("actions.intake.next_steps").next_step
+    parse_duration, parse_severity = intake.parse_duration, intake.parse_severity
+
+    severity = parse_severity(args.severity) if args.severity else None
+    days = parse_duration(args.duration) if args.duration else None
+    step = next_step(severity, days)
+    result = {"severity": severity, "days": days, "rule": step.rule_id, "level": step.level}
+    print(json.dumps({**result, "advice": step.advice}, indent=2) if args.json else step.advice)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthbot", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    flags = commands.add_parser(
+        "red-flags",
+        help="check text for emergency red flags (exit code 1 if any)",
+        description="Runs the red-flag detector the assistant runs on every message.",
+    )
+    flags.add_argument("text", nargs="*", help="the message (read from stdin if omitted)")
+    flags.add_argument("--json", action="store_true", help="print the flags as JSON")
+    flags.set_defaults(handler=_red_flags)
+
+    steps = commands.add_parser(
+        "next-steps",
+        help="show which next-steps rule the intake would pick",
+        description="Evaluates actions/intake/next_steps.yml for an answer pair.",
+    )
+    steps.add_argument("--severity", help='e.g. "pretty bad" or "7/10"')
+    steps.add_argument("--duration", help='e.g. "since tuesday" or "3 days"')
+    steps.add_argument("--json", action="store_true", help="print the matched rule as JSON")
+    steps.set_defaults(handler=_next_steps)
+
+    for group in GROUPS:
+        module, _, function = group.partition(":")
+        getattr(importlib.import_module(module), function)(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

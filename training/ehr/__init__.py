@@ -1,0 +1,1 @@
+"""BERT NER fine-tuning and BC5CDR evaluation; never imported by the action server."""
