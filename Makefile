@@ -21,7 +21,7 @@ KB_INDEX := var/kb/CURRENT
 
 TRAIN_INPUTS := domain.yml config.yml $(shell find nlu/data nlu/components healthbot/safety -type f \( -name '*.yml' -o -name '*.py' -o -name '*.csv' -o -name '*.json' -o -name '*.txt' \) 2>/dev/null)
 
-.PHONY: help setup browser run test lint unit train kb import-medquad eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo train-ehr eval-ehr eval-ehr-context bench-ehr clean
+.PHONY: help setup browser run test lint unit train kb import-medquad eval-triage bench-triage eval-nlu eval-hwu64 eval-red-flags eval-kb bench-latency bench-kb bench-gateway train-photo eval-photo bench-photo train-ehr eval-ehr eval-ehr-context bench-ehr clean
 
 help:
 	@echo "make run       set up (if needed) and start the assistant on http://127.0.0.1:5005"
@@ -40,6 +40,7 @@ help:
 	@echo "make bench-gateway                 edge overhead per message (50 web conversations), 5 MB uploads"
 	@echo "make train-ehr / eval-ehr / bench-ehr   the record NER: train, BC5CDR test F1, MTSamples throughput"
 	@echo "make eval-ehr-context              ConText flags on the annotated sentences"
+	@echo "make eval-triage / bench-triage    triage on the written vignettes; its cost per turn"
 
 setup: $(VENV)/.installed $(RVENV)/.installed $(MODEL)
 
@@ -145,6 +146,15 @@ eval-ehr-context: $(VENV)/.installed
 
 bench-ehr: $(VENV)/.installed
 	$(VENV)/bin/python bench/ehr_bench.py --data $(SHARED_MTSAMPLES)
+
+# Triage on the written vignettes (text alone and with a simulated patient), confusion matrices.
+eval-triage: $(VENV)/.installed
+	$(VENV)/bin/healthbot triage validate
+	$(VENV)/bin/healthbot triage eval bench/data/triage_vignettes.yml --plot bench/results --json > bench/results/triage_eval.json
+	$(VENV)/bin/healthbot triage eval bench/data/triage_vignettes.yml
+
+bench-triage: $(VENV)/.installed
+	$(VENV)/bin/python bench/triage_bench.py
 
 eval-kb: $(VENV)/.installed
 	$(VENV)/bin/python bench/kb_eval.py

@@ -157,10 +157,9 @@ class Services:
         """The clinic's triage record of each triage (same store kind as record analyses)."""
 
         def build() -> AnalysisStore:
-            from healthbot.stores.analyses import LocalAnalysisStore
+            from healthbot.stores.analyses import open_triage_store
 
-            triage = self.settings.triage
-            return LocalAnalysisStore(triage.store_dir, triage.retention_days)
+            return open_triage_store(self.settings.triage)
 
         return self._once("triage_records", build)
 

@@ -26,9 +26,11 @@ from healthbot.contract import (
     ANALYSIS_ID,
     EVENT_EHR_ANALYSIS,
     EVENT_FORGOTTEN,
+    EVENT_TRIAGE,
     META_CHANNEL,
     META_KIND,
     META_UPLOAD_ID,
+    TRIAGE_ID,
     UPLOAD_REF_PREFIX,
     Channel,
     clean_text,
@@ -76,6 +78,7 @@ class Turn:
     replies: tuple[Reply, ...] = ()
     forgotten: bool = False  # the conversation was erased: channels drop their copies too
     analyses: tuple[str, ...] = ()  # record analyses stored this turn (fetched by id)
+    triage: tuple[str, ...] = ()  # triage records stored this turn (fetched by id)
     upload: UploadInfo | None = None  # the file this turn announced, if any
     rasa_s: float = field(default=0.0, compare=False)  # time spent waiting for Rasa
 
@@ -85,6 +88,7 @@ class Turn:
             self.replies + later.replies,
             self.forgotten or later.forgotten,
             self.analyses + later.analyses,
+            self.triage + later.triage,
             later.upload or self.upload,
             self.rasa_s + later.rasa_s,
         )
@@ -108,7 +112,7 @@ class RateLimited(Exception):
 
 def parse_replies(raw: Iterable[Any]) -> Turn:
     """Rasa's REST replies as one Turn: custom events become flags, junk is dropped."""
-    replies, forgotten, analyses = [], False, []
+    replies, forgotten, analyses, triage = [], False, [], []
     for item in raw:
         if not isinstance(item, dict):
             continue
@@ -118,10 +122,13 @@ def parse_replies(raw: Iterable[Any]) -> Turn:
             analysis = custom.get(ANALYSIS_ID)
             if custom.get("event") == EVENT_EHR_ANALYSIS and isinstance(analysis, str):
                 analyses.append(analysis)
+            record = custom.get(TRIAGE_ID)
+            if custom.get("event") == EVENT_TRIAGE and isinstance(record, str):
+                triage.append(record)
         reply = _reply(item)
         if reply is not None:
             replies.append(reply)
-    return Turn(tuple(replies), forgotten, tuple(analyses))
+    return Turn(tuple(replies), forgotten, tuple(analyses), tuple(triage))
 
 
 def _reply(item: dict[str, Any]) -> Reply | None:

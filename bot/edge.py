@@ -16,7 +16,7 @@ from bot.ratelimit import RateLimiter
 from bot.senders import load_secret
 from bot.web.clinics import load_clinics
 from healthbot.settings import Settings
-from healthbot.stores.analyses import open_analysis_store
+from healthbot.stores.analyses import open_analysis_store, open_triage_store
 from healthbot.stores.uploads import UploadStore, open_store
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def build_gateway(settings: Settings, store: UploadStore | None = None) -> Gatew
         secret=load_secret(settings.sender_secret.get_secret_value(), settings.state_dir),
         limiter=RateLimiter(settings.web.rate_per_minute),
         analyses=open_analysis_store(settings.ehr),
+        triage=open_triage_store(settings.triage),
     )
 
 

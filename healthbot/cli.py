@@ -38,19 +38,6 @@ def _red_flags(args: argparse.Namespace) -> int:
     return 1 if flags else 0
 
 
-def _next_steps(args: argparse.Namespace) -> int:
-    intake = importlib.import_module("actions.intake.answers")
-    next_step = importlib.import_module("actions.intake.next_steps").next_step
-    parse_duration, parse_severity = intake.parse_duration, intake.parse_severity
-
-    severity = parse_severity(args.severity) if args.severity else None
-    days = parse_duration(args.duration) if args.duration else None
-    step = next_step(severity, days)
-    result = {"severity": severity, "days": days, "rule": step.rule_id, "level": step.level}
-    print(json.dumps({**result, "advice": step.advice}, indent=2) if args.json else step.advice)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthbot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -63,16 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("text", nargs="*", help="the message (read from stdin if omitted)")
     flags.add_argument("--json", action="store_true", help="print the flags as JSON")
     flags.set_defaults(handler=_red_flags)
-
-    steps = commands.add_parser(
-        "next-steps",
-        help="show which next-steps rule the intake would pick",
-        description="Evaluates actions/intake/next_steps.yml for an answer pair.",
-    )
-    steps.add_argument("--severity", help='e.g. "pretty bad" or "7/10"')
-    steps.add_argument("--duration", help='e.g. "since tuesday" or "3 days"')
-    steps.add_argument("--json", action="store_true", help="print the matched rule as JSON")
-    steps.set_defaults(handler=_next_steps)
 
     for group in GROUPS:
         module, _, function = group.partition(":")

@@ -34,6 +34,8 @@ Channel = Literal["web", "api", "telegram"]
 EVENT_FORGOTTEN: Final = "forgotten"
 EVENT_EHR_ANALYSIS: Final = "ehr_analysis"
 ANALYSIS_ID: Final = "analysis_id"  # the stored analysis an ehr_analysis event names
+EVENT_TRIAGE: Final = "triage"
+TRIAGE_ID: Final = "triage_id"  # the stored triage record a triage event names
 
 # Image replies naming a stored file rather than a URL.
 UPLOAD_REF_PREFIX: Final = "upload:"

@@ -99,9 +99,10 @@ def _eval(args: argparse.Namespace, path: Path) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for mode in ("text_alone", "with_answers"):
+        for mode in ("text_alone", "with_answers", "with_answers_tuning",
+                     "with_answers_held_out", "text_alone_held_out"):  # fmt: skip
             s = report[mode]
-            print(f"{mode}: exact {s['exact']:.3f}, safe {s['safe']:.3f}, over-triage "
+            print(f"{mode} (n={s['n']}): exact {s['exact']:.3f}, safe {s['safe']:.3f}, over-triage "
                   f"{s['over_triage']:.3f}, emergency recall {s['emergency_recall']:.3f}, "
                   f"self-care→emergency {s['self_care_to_emergency']:.3f}, "
                   f"questions {s['mean_questions']:.2f}")  # fmt: skip

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 
 from actions.triage.findings import Findings, Reader, Span, answer_from_text
-from actions.triage.levels import Level, highest, rank
+from actions.triage.levels import EMERGENCY_LEVELS, Level, highest, rank
 from actions.triage.protocols import PROTOCOL_DIR, Condition, Protocol, Question, Rule
 from actions.triage.protocols import load_protocols as _load_protocols
 
@@ -134,8 +134,9 @@ class TriageEngine:
     """Protocols and the findings reader, loaded once; ``assess`` is pure and fast."""
 
     def __init__(self, protocols: Sequence[Protocol], reader: Reader | None = None) -> None:
-        self.protocols = tuple(p for p in protocols if not p.fallback)
+        self.protocols = tuple(p for p in protocols if not p.fallback and not p.always)
         self.fallback = next((p for p in protocols if p.fallback), None)
+        self.always = tuple(p for p in protocols if p.always)
         self.reader = reader or Reader()
 
     @classmethod
@@ -161,10 +162,11 @@ class TriageEngine:
         flags = self._red_flags(messages)
         fired, open_rules = self._rules(selected, values, facts)
         floor = highest(*(red_flag_levels().get(f, "emergency") for f in flags)) if flags else None
-        level = highest(floor, *(f.level for f in fired), *(p.base_level for p in selected))
-        level, unresolved = self._unresolved(selected, open_rules, level)
+        certain = highest(floor, *(f.level for f in fired), *(p.base_level for p in selected))
         budget = max_questions - len(asked)
-        question = self._next(selected, open_rules, level, values, asked) if budget > 0 else None
+        finished = budget <= 0 and bool(asked)
+        level, unresolved = self._unresolved(open_rules, certain, finished)
+        question = self._next(selected, open_rules, certain, values, asked) if budget > 0 else None
         return Result(
             level=level, protocols=[p.id for p in selected], fired=fired, findings=facts,
             answers=known, red_flags=flags, next_question=question, unresolved=unresolved,
@@ -173,15 +175,26 @@ class TriageEngine:
             titles={p.id: p.title for p in selected},
         )  # fmt: skip
 
+    def question(self, question_id: object) -> Question | None:
+        """A question by id, in any protocol."""
+        if not isinstance(question_id, str):
+            return None
+        for protocol in self._everything():
+            if question_id in protocol.question_index:
+                return protocol.question_index[question_id]
+        return None
+
     def protocol(self, protocol_id: str) -> Protocol | None:
-        everything = (*self.protocols, *((self.fallback,) if self.fallback else ()))
-        return next((p for p in everything if p.id == protocol_id), None)
+        return next((p for p in self._everything() if p.id == protocol_id), None)
+
+    def _everything(self) -> tuple[Protocol, ...]:
+        return (*self.protocols, *self.always, *((self.fallback,) if self.fallback else ()))
 
     def _select(self, contexts: Sequence[tuple[Any, Any]], facts: Findings) -> list[Protocol]:
         chosen = [p for p in self.protocols if self._mentioned(p, contexts) and _fits(p, facts)]
         if not chosen and self.fallback is not None:
             chosen = [self.fallback]
-        return chosen
+        return [*chosen, *self.always]
 
     @staticmethod
     def _mentioned(protocol: Protocol, contexts: Sequence[tuple[Any, Any]]) -> bool:
@@ -233,12 +246,15 @@ class TriageEngine:
 
     @staticmethod
     def _unresolved(
-        selected: Sequence[Protocol], open_rules: Sequence[tuple[Protocol, Rule]], level: Level
+        open_rules: Sequence[tuple[Protocol, Rule]], level: Level, finished: bool = False
     ) -> tuple[Level, bool]:
         """Danger not ruled out: at least the protocol's unresolved level, capped at what the
-        open rules could give."""
+        open rules could give. Once every question the budget allows was asked (most dangerous
+        first), only an emergency left open still counts: the rest were less urgent by design."""
         raised = level
         for protocol, rule in open_rules:
+            if finished and rule.level not in EMERGENCY_LEVELS:
+                continue
             if rank(rule.level) > rank(level):
                 cap = rule.level if rank(rule.level) < rank(protocol.unresolved_level) else None
                 raised = highest(raised, cap or protocol.unresolved_level)
@@ -252,7 +268,7 @@ class TriageEngine:
         values: Mapping[str, str],
         asked: Sequence[str],
     ) -> tuple[str, Question] | None:
-        """The unanswered question that could raise the level the most."""
+        """The unanswered question that could raise the level the most above what is known."""
         best: tuple[int, int, int] | None = None
         choice: tuple[str, Question] | None = None
         order = {p.id: n for n, p in enumerate(selected)}

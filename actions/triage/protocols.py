@@ -39,7 +39,7 @@ COMPARISONS = ("gte", "gt", "lte", "lt")
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Z]{2,4}[0-9]{2,3}$")
 TOP_KEYS = {"id", "title", "version", "triggers", "base_level", "unresolved_level",
-            "questions", "rules", "sources", "kb_query", "fallback", "ages"}  # fmt: skip
+            "questions", "rules", "sources", "kb_query", "fallback", "ages", "always"}  # fmt: skip
 
 
 class ProtocolError(ValueError):
@@ -165,6 +165,7 @@ class Protocol:
     path: Path
     kb_query: str = ""
     fallback: bool = False
+    always: bool = False  # applies to every triage (vital-sign limits), beside the others
     ages: tuple[float, float] | None = None  # (min, max) years this protocol is for
     question_index: Mapping[str, Question] = field(default_factory=dict)
 
@@ -233,7 +234,8 @@ def _build(r: _Reader) -> Protocol | None:
     levels = [_level(r, raw, key) for key in ("base_level", "unresolved_level")]
     if all(levels) and rank(levels[1]) < rank(levels[0]):
         r.error(("unresolved_level",), "unresolved_level must not be below base_level")
-    triggers = _patterns(r, raw.get("triggers"), ("triggers",), required=not raw.get("fallback"))
+    optional = bool(raw.get("fallback") or raw.get("always"))
+    triggers = _patterns(r, raw.get("triggers"), ("triggers",), required=not optional)
     ages = _ages(r, raw.get("ages"))
     if r.problems:
         return None
@@ -242,6 +244,7 @@ def _build(r: _Reader) -> Protocol | None:
         triggers=triggers, base_level=levels[0], unresolved_level=levels[1],
         questions=tuple(questions), rules=tuple(rules), sources=sources, path=r.path,
         kb_query=str(raw.get("kb_query") or ""), fallback=bool(raw.get("fallback")),
+        always=bool(raw.get("always")),
         ages=ages, question_index={q.id: q for q in questions},
     )  # fmt: skip
 

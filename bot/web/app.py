@@ -1,7 +1,7 @@
 """The web gateway: serves the widget and its demo page; relays browsers and integrators to Rasa.
 
 Two doors onto the one conversation core (``bot/conversation.py``), answering in one shape
-(``{"replies": [...], "forgotten": bool, "analyses": [...]}``, plus ``"upload"`` for a file):
+(``{"replies", "forgotten", "analyses", "triage"}``, plus ``"upload"`` for a file):
 - ``/api/v1/widget/*`` for the widget in a patient's browser, identified by the clinic's public
   key, allowed only from the clinic's origins (CORS), one conversation per session token;
 - ``/api/v1/messages`` and ``/api/v1/uploads`` for a clinic's own servers, authenticated with
@@ -76,6 +76,7 @@ class Gateway:
     secret: bytes
     limiter: RateLimiter
     analyses: AnalysisStore
+    triage: AnalysisStore | None = None
     core: Conversations = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +104,7 @@ def turn_body(turn: Turn, file_url: str) -> dict[str, Any]:
         "replies": [_reply_body(reply, file_url) for reply in turn.replies],
         "forgotten": turn.forgotten,
         "analyses": list(turn.analyses),
+        "triage": list(turn.triage),
     }
     if turn.upload is not None:
         body["upload"] = _public(turn.upload)
@@ -480,6 +482,20 @@ def _integrator_routes(app: FastAPI) -> None:
         data = await run_in_threadpool(_gateway(request).analyses.read, door.sender, analysis_id)
         if data is None:
             raise ApiError(404, "not_found", "That analysis doesn't exist or was deleted.")
+        return JSONResponse(data, headers={"Cache-Control": "private, no-store"})
+
+    @app.get("/api/v1/triage/{triage_id}")
+    async def api_triage(request: Request, triage_id: str, user: str = "") -> JSONResponse:
+        """The clinic's triage record in ``user``'s conversation: the level, the protocols and
+        their versions, the rules that fired, the questions asked and answered, the findings
+        with their spans into the patient's messages (no message text)."""
+        door = _integrator_door(request, _integrator(request), user)
+        store = _gateway(request).triage
+        data = (
+            None if store is None else await run_in_threadpool(store.read, door.sender, triage_id)
+        )
+        if data is None:
+            raise ApiError(404, "not_found", "That triage record doesn't exist or was deleted.")
         return JSONResponse(data, headers={"Cache-Control": "private, no-store"})
 
     @app.get("/api/v1/files/{upload_id}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from healthbot.settings import EhrSettings
+    from healthbot.settings import EhrSettings, TriageSettings
 
 ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -93,4 +93,13 @@ def open_analysis_store(settings: EhrSettings | None = None) -> AnalysisStore:
         from healthbot.settings import get_settings
 
         settings = get_settings().ehr
+    return LocalAnalysisStore(settings.store_dir, settings.retention_days)
+
+
+def open_triage_store(settings: TriageSettings | None = None) -> AnalysisStore:
+    """The clinic's triage records: the same kind of per-conversation JSON store."""
+    if settings is None:
+        from healthbot.settings import get_settings
+
+        settings = get_settings().triage
     return LocalAnalysisStore(settings.store_dir, settings.retention_days)

@@ -10,43 +10,58 @@ from .conftest import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-# What the patient answers to each intake question, keyed by a phrase of the question.
-ANSWERS = {
-    "main symptom": "a sore throat",
-    "Where on your body": "my throat",
-    "How long": "about 3 days",
-    "How bad": "pretty bad",
-}
+ADVICE = "My advice:"
 
 
-def answer_intake(stack: Stack, sender: str, replies: list[str], max_turns: int = 6) -> list[str]:
-    """Answer whatever the form asks until the summary arrives."""
-    for _ in range(max_turns):
-        if any("Here is what you told me" in reply for reply in replies):
-            return replies
-        question = next((key for key in ANSWERS if any(key in r for r in replies)), None)
-        assert question, f"expected an intake question, got {replies}"
-        replies = stack.say(sender, ANSWERS[question])
-    pytest.fail(f"no summary after {max_turns} answers: {replies}")
+def answer_questions(
+    stack: Stack, sender: str, replies: list[str], answer: str = "no", max_turns: int = 10
+) -> tuple[list[str], int]:
+    """Answer every triage question with ``answer`` until the advice arrives; (replies, asked)."""
+    for asked in range(max_turns):
+        if any(ADVICE in reply for reply in replies):
+            return replies, asked
+        assert replies and replies[-1].endswith("?"), f"expected a question, got {replies}"
+        replies = stack.say(sender, answer)
+    pytest.fail(f"no advice after {max_turns} answers: {replies}")
 
 
-def test_symptom_intake_ends_in_a_summary(stack: Stack, sender: str) -> None:
+def test_a_description_leads_to_questions_then_a_care_level(stack: Stack, sender: str) -> None:
     assert any("health assistant" in reply for reply in stack.say(sender, "hi there"))
-    replies = stack.say(sender, "i've got a sore throat")
-    summary = "\n".join(answer_intake(stack, sender, replies))
-    assert "sore throat" in summary
-    assert "Suggested next step (see a GP)" in summary  # moderate for 3 days
-    assert "This is not a diagnosis" in summary
+    replies = stack.say(sender, "I've had a sore throat for 3 days")
+    assert replies[-1].endswith("?") and "few quick questions" in "\n".join(replies), replies
+    replies, asked = answer_questions(stack, sender, replies)
+    advice = "\n".join(replies)
+    assert 1 <= asked <= 8
+    assert "My advice: look after it at home" in advice or "My advice: book" in advice, advice
+    assert "not a diagnosis" in advice
 
 
-def test_emergency_interrupts_the_intake(stack: Stack, sender: str) -> None:
-    replies = stack.say(sender, "my knee hurts")
-    assert any(key in reply for key in ANSWERS for reply in replies), replies
+def test_what_the_description_already_says_raises_the_level(stack: Stack, sender: str) -> None:
+    """A fever in a baby under 3 months is an emergency (NICE NG143), whatever else is said:
+    the classifier may already call it an emergency, or triage gets there."""
+    replies = stack.say(sender, "my 2 month old baby has a temperature of 38.6")
+    if not any("This could be an emergency" in reply for reply in replies):
+        replies, _ = answer_questions(stack, sender, replies)
+    advice = "\n".join(replies)
+    assert any(word in advice for word in ("emergency department", "ambulance", "emergency"))
+    assert "112" in advice
+
+
+def test_a_red_flag_interrupts_the_questions(stack: Stack, sender: str) -> None:
+    replies = stack.say(sender, "I have a headache")
+    assert replies[-1].endswith("?"), replies
     replies = stack.say(sender, "my dad just collapsed and isn't breathing")
     assert any("emergency" in reply.lower() and "112" in reply for reply in replies), replies
-    # The form is over: a greeting is answered as a greeting, not taken as an intake answer.
+    # The questions are over: a greeting is answered as a greeting, not taken as an answer.
     replies = stack.say(sender, "hello")
-    assert not any(key in reply for key in ANSWERS for reply in replies), replies
+    assert any("health assistant" in reply for reply in replies), replies
+
+
+def test_stop_ends_the_questions(stack: Stack, sender: str) -> None:
+    replies = stack.say(sender, "my knee hurts")
+    assert replies[-1].endswith("?"), replies
+    replies = stack.say(sender, "stop")
+    assert any("stopped the questions" in reply for reply in replies), replies
 
 
 def test_parse_returns_red_flags(stack: Stack) -> None:

@@ -30,6 +30,9 @@ SENT = [
     "amoxicillin",
     "codeine",
     "sodium 131",
+    "2 month old",  # a triage description and what it says
+    "temperature of 38.6",
+    "i have a headache",
 ]
 
 

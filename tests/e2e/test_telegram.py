@@ -33,13 +33,7 @@ from .conftest import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TURN_S = 60.0  # generous: the first turns may load models
-# What the patient answers to each intake question, keyed by a phrase of the question.
-INTAKE_ANSWERS = {
-    "main symptom": "a sore throat",
-    "Where on your body": "my throat",
-    "How long": "about 3 days",
-    "How bad": "pretty bad",
-}
+ADVICE = "My advice:"
 # Words these tests send or upload; none may appear in the edge's log.
 SENT = ["hi there", "forget me", "sore throat", "my throat", "lab-results", "ferritin"]
 
@@ -292,20 +286,20 @@ def test_rasa_down_then_up_again(edge: Edge) -> None:
     edge.agree(chat)
     since = edge.api.mark()
     edge.api.push_text(chat, "i've got a sore throat")
-    replies = edge.wait_reply(chat, since, *INTAKE_ANSWERS)
-    asked = next(key for key in INTAKE_ANSWERS if any(key in reply for reply in replies))
+    replies = edge.wait_reply(chat, since, "?")
+    asked = next(reply for reply in reversed(replies) if reply.endswith("?"))
 
     edge.proxy.stop()
     try:
-        edge.say(chat, INTAKE_ANSWERS[asked], "can't reach the assistant")
+        edge.say(chat, "no", "can't reach the assistant")
     finally:
         edge.proxy.start()
 
-    # Back up: the same answer continues the intake where it stopped.
+    # Back up: the same answer continues the questions where they stopped.
     since = edge.api.mark()
-    edge.api.push_text(chat, INTAKE_ANSWERS[asked])
-    replies = edge.wait_reply(chat, since, *INTAKE_ANSWERS, "Here is what you told me")
-    assert not any(asked in reply for reply in replies), replies  # the next question, not again
+    edge.api.push_text(chat, "no")
+    replies = edge.wait_reply(chat, since, "?", ADVICE)
+    assert not any(asked.split("\n")[-1] in reply for reply in replies), replies  # not again
     assert not any("can't reach" in reply for reply in replies), replies
 
 

@@ -35,16 +35,16 @@ clinics:
     origins: [{SOUTH}]
     api_key_sha256: {hashlib.sha256(SOUTH_KEY.encode()).hexdigest()}
 """
-TURN_KEYS = {"replies", "forgotten", "analyses"}
+TURN_KEYS = {"replies", "forgotten", "analyses", "triage"}
 
 
 class ActionsRasa(FakeRasa):
     """Rasa plus the actions, as far as the gateway can tell: the photo check answers with an
     ``upload:`` image, the record analyzer stores the clinic's JSON and names it in an event."""
 
-    def __init__(self, analyses: LocalAnalysisStore) -> None:
+    def __init__(self, analyses: LocalAnalysisStore, triage: LocalAnalysisStore) -> None:
         super().__init__()
-        self.analyses = analyses
+        self.analyses, self.triage = analyses, triage
 
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -55,6 +55,10 @@ class ActionsRasa(FakeRasa):
         if text == ANALYZE_RECORD and metadata and text not in self.answers:
             found = self.analyses.save(sender, {"findings": [{"label": "anemia"}]})
             replies = [*replies, {"custom": {"event": "ehr_analysis", "analysis_id": found}}]
+        if text.startswith("my knee is sore") and text not in self.answers:
+            record = self.triage.save(sender, {"level": "routine", "protocols": ["joint_pain"]})
+            event = {"event": "triage", "triage_id": record, "level": "routine"}
+            replies = [*replies, {"text": "My advice: book an appointment"}, {"custom": event}]
         return replies
 
 
@@ -64,6 +68,7 @@ class Edge:
     rasa: ActionsRasa
     store: LocalUploadStore
     analyses: LocalAnalysisStore
+    triage: LocalAnalysisStore
 
     def session(self, origin: str = NORTH, clinic: str = "north") -> str:
         response = self.client.post(
@@ -109,15 +114,16 @@ def make_edge(tmp_path: Path) -> Iterator[Callable[..., Edge]]:
         uploads = config.uploads
         store = LocalUploadStore(uploads.dir, uploads.max_bytes, uploads.max_pixels, 30)
         analyses = LocalAnalysisStore(config.ehr.store_dir)
-        rasa = ActionsRasa(analyses)
+        triage = LocalAnalysisStore(tmp_path / "triage")
+        rasa = ActionsRasa(analyses, triage)
         gateway = Gateway(
             settings=config, rasa=rasa, store=store, clinics=load_clinics(clinics_file),
             secret=b"route-test-secret", limiter=limiter or RateLimiter(6000),
-            analyses=analyses,
+            analyses=analyses, triage=triage,
         )  # fmt: skip
         client = TestClient(create_app(gateway))
         clients.append(client.__enter__())
-        return Edge(client, rasa, store, analyses)
+        return Edge(client, rasa, store, analyses, triage)
 
     yield make
     for client in clients:
@@ -200,6 +206,7 @@ def test_widget_message_relays_cleaned_text_for_a_hashed_conversation(edge: Edge
         "replies": [{"text": "echo: my knee hurts", "buttons": [], "image": None}],
         "forgotten": False,
         "analyses": [],
+        "triage": [],
     }
     ((sender, text, metadata),) = edge.rasa.turns
     assert text == "my knee hurts" and metadata is None
@@ -467,6 +474,22 @@ def test_a_record_analysis_is_served_only_to_its_conversation(edge: Edge) -> Non
     assert edge.api(f"analyses/{analysis_id}", key="nope", method="GET").status_code == 401
     bad_user = edge.api(f"analyses/{analysis_id}", method="GET", params={"user": "../p"})
     assert bad_user.status_code == 400
+
+
+def test_a_triage_record_is_named_in_the_turn_and_served_only_to_its_conversation(
+    edge: Edge,
+) -> None:
+    body = edge.api("messages", json={"user": "p-1", "text": "my knee is sore"}).json()
+    (triage_id,) = body["triage"]
+    found = edge.api(f"triage/{triage_id}", method="GET", params={"user": "p-1"})
+    assert found.status_code == 200 and found.json()["level"] == "routine"
+    assert found.headers["cache-control"] == "private, no-store"
+    for key, user in ((NORTH_KEY, "p-2"), (SOUTH_KEY, "p-1")):
+        other = edge.api(f"triage/{triage_id}", key=key, method="GET", params={"user": user})
+        assert other.status_code == 404 and other.json()["detail"]
+    assert edge.api(f"triage/{triage_id}", key="nope", method="GET").status_code == 401
+    widget = edge.say(edge.session(), "my knee is sore").json()
+    assert len(widget["triage"]) == 1
 
 
 def test_the_widget_also_hears_about_analyses(edge: Edge) -> None:

@@ -1,1 +1,0 @@
-"""Symptom intake: parse the patient's answers and pick safe, general next steps."""
