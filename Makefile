@@ -147,11 +147,14 @@ eval-ehr-context: $(VENV)/.installed
 bench-ehr: $(VENV)/.installed
 	$(VENV)/bin/python bench/ehr_bench.py --data $(SHARED_MTSAMPLES)
 
-# Triage on the written vignettes (text alone and with a simulated patient), confusion matrices.
+# Triage on the written vignettes (text alone and with a simulated patient), confusion matrices;
+# the held-out set was written apart from the protocols and is never used to tune them.
+TRIAGE_VIGNETTES := bench/data/triage_vignettes.yml
+TRIAGE_HELD_OUT := bench/data/triage_vignettes_holdout.yml
 eval-triage: $(VENV)/.installed
 	$(VENV)/bin/healthbot triage validate
-	$(VENV)/bin/healthbot triage eval bench/data/triage_vignettes.yml --plot bench/results --json > bench/results/triage_eval.json
-	$(VENV)/bin/healthbot triage eval bench/data/triage_vignettes.yml
+	$(VENV)/bin/healthbot triage eval $(TRIAGE_VIGNETTES) --held-out $(TRIAGE_HELD_OUT) --plot bench/results --json > bench/results/triage_eval.json
+	$(VENV)/bin/healthbot triage eval $(TRIAGE_VIGNETTES) --held-out $(TRIAGE_HELD_OUT)
 
 bench-triage: $(VENV)/.installed
 	$(VENV)/bin/python bench/triage_bench.py

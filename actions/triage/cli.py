@@ -3,7 +3,7 @@
     healthbot triage validate [--dir DIR]
     healthbot triage "my 4 month old has a temperature of 38.5" [--age N --sex F|M]
                      [--answers yes,no,…] [--json]
-    healthbot triage eval bench/data/triage_vignettes.yml [--json] [--plot DIR]
+    healthbot triage eval bench/data/triage_vignettes.yml [--held-out FILE] [--json] [--plot DIR]
 
 With no ``--answers`` the text alone decides (open questions count as "not sure", the safer way);
 ``--answers`` answers the questions the assistant would ask, in the order it asks them.
@@ -88,25 +88,32 @@ def _eval(args: argparse.Namespace, path: Path) -> int:
 
     try:
         vignettes = load_vignettes(path)
+        held = load_vignettes(args.held_out) if args.held_out else []
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = evaluate(TriageEngine.load(args.dir), vignettes)
+    report = evaluate(TriageEngine.load(args.dir), vignettes, held)
+    sets = {"": report, "held_out_": report.get("held_out")}
     if args.plot:
-        for mode in ("text_alone", "with_answers"):
-            title = f"Triage on {len(vignettes)} vignettes ({mode.replace('_', ' ')})"
-            plot_confusion(report[mode]["confusion"], title, args.plot / f"triage_{mode}.png")
+        for prefix, part in sets.items():
+            for mode in ("text_alone", "with_answers") if part else ():
+                name = f"{prefix}{mode}"
+                title = f"Triage, {part['vignettes']} vignettes, {name.replace('_', ' ')}"
+                plot_confusion(part[mode]["confusion"], title, args.plot / f"triage_{name}.png")
     if args.json:
         print(json.dumps(report, indent=2))
-    else:
-        for mode in ("text_alone", "with_answers", "with_answers_tuning",
-                     "with_answers_held_out", "text_alone_held_out"):  # fmt: skip
-            s = report[mode]
-            print(f"{mode} (n={s['n']}): exact {s['exact']:.3f}, safe {s['safe']:.3f}, over-triage "
-                  f"{s['over_triage']:.3f}, emergency recall {s['emergency_recall']:.3f}, "
-                  f"self-care→emergency {s['self_care_to_emergency']:.3f}, "
-                  f"questions {s['mean_questions']:.2f}")  # fmt: skip
+        return 0
+    for prefix, part in sets.items():
+        for mode in ("text_alone", "with_answers") if part else ():
+            print(_line(f"{prefix}{mode}", part[mode]))
     return 0
+
+
+def _line(name: str, s: dict[str, Any]) -> str:
+    return (f"{name} (n={s['n']}): exact {s['exact']:.3f}, safe {s['safe']:.3f}, over-triage "
+            f"{s['over_triage']:.3f}, emergency recall {s['emergency_recall']:.3f}, "
+            f"self-care→emergency {s['self_care_to_emergency']:.3f}, "
+            f"questions {s['mean_questions']:.2f}")  # fmt: skip
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -138,4 +145,5 @@ def add_triage_commands(commands: Any) -> None:
     triage.add_argument("--json", action="store_true", help="print the triage record as JSON")
     triage.add_argument("--dir", type=Path, default=PROTOCOL_DIR, help="the protocols folder")
     triage.add_argument("--plot", type=Path, help="eval: write confusion matrices here")
+    triage.add_argument("--held-out", type=Path, help="eval: a held-out vignette file too")
     triage.set_defaults(handler=_run)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from actions.action_forget import ActionForgetMe
@@ -17,19 +14,13 @@ from actions.action_triage import (
 )
 from actions.services import Services
 from actions.triage.engine import TriageEngine
-from actions.triage.protocols import load_protocol
 
 from ..conftest import make_tracker, run_action
-from .test_engine import GENERAL, PROTOCOL
 
 
 @pytest.fixture
-def triage(services: Services, tmp_path: Path) -> Services:
-    folder = tmp_path / "protocols"
-    folder.mkdir()
-    for name, text in (("headache", PROTOCOL), ("general", GENERAL)):
-        (folder / f"{name}.yml").write_text(textwrap.dedent(text), encoding="utf-8")
-    engine = TriageEngine([load_protocol(p) for p in sorted(folder.glob("*.yml"))])
+def triage(services: Services, engine: TriageEngine) -> Services:
+    """The action server's services with the sample protocols and no knowledge-base links."""
     return services.override(triage=engine, condition_linker=None)
 
 
@@ -153,3 +144,29 @@ def test_the_actions_are_in_the_domain(domain) -> None:
                  "action_triage_result"):  # fmt: skip
         assert name in domain["actions"]
     assert domain["forms"]["triage_form"]["required_slots"] == ["triage_answer"]
+
+
+class Linker:
+    """Answers like the knowledge-base linker: a page for the complaint's search words."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def link(self, query: str):
+        from actions.ehr.summary import KbLink
+
+        self.asked.append(query)
+        return KbLink("Headaches", "https://www.nhs.uk/conditions/headaches/")
+
+
+def test_the_result_links_the_knowledge_base_page_of_the_complaint(triage, domain) -> None:
+    linker = Linker()
+    triage.override(condition_linker=linker)
+    state = {"answers": {"stiff_neck": "no", "worst_ever": "no", "vomiting": "no"},
+             "asked": ["stiff_neck", "worst_ever", "vomiting"], "current": None}  # fmt: skip
+    dispatcher, _ = run_action(ActionTriageResult(), tracker(["headache"], slots={
+        "triage_state": state}), domain)  # fmt: skip
+    texts = [m["text"] for m in dispatcher.messages if m.get("text")]
+    assert texts[0].startswith("My advice: look after it at home")
+    assert "Read more: Headaches (https://www.nhs.uk/conditions/headaches/)" in texts
+    assert linker.asked == ["headache"]

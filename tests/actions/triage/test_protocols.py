@@ -148,3 +148,12 @@ def test_phrases_match_whole_words_only() -> None:
     assert phrase("stiff neck").search("he has a stiff neck today")
     assert not phrase("rash").search("thrash metal")
     assert not phrase("fever").search("feverfew tea")
+
+
+def test_a_question_shared_by_several_protocols_is_the_same_everywhere(shipped) -> None:
+    """One answer serves every protocol that asks it, so the copies must not drift apart."""
+    seen: dict[str, tuple] = {}
+    for protocol in shipped:
+        for q in protocol.questions:
+            copy = (q.ask, [p.pattern for p in q.detect], [p.pattern for p in q.detect_no])
+            assert seen.setdefault(q.id, copy) == copy, (protocol.id, q.id)

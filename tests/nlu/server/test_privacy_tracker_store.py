@@ -89,7 +89,7 @@ FIRST_SESSION = [
 SECOND_SESSION = [
     ActionExecuted("action_session_start", timestamp=10.0),
     SessionStarted(timestamp=10.0),
-    SlotSet("symptom", "headache", timestamp=10.0),
+    SlotSet("triage_answer", "headache", timestamp=10.0),
     UserUttered("my head hurts", {"name": "report_symptom"}, timestamp=11.0),
     ActionExecuted("action_listen", timestamp=12.0),
 ]
@@ -134,7 +134,7 @@ def test_rows_and_loads_are_the_same_as_rasas_sql_store(tmp_path: Path) -> None:
         assert list(latest.events) == list(expected_latest.events)
         assert list(full.events) == list(expected_full.events)
         assert len(latest.events) == 5 and len(full.events) == 10
-        assert latest.get_slot("symptom") == "headache"
+        assert latest.get_slot("triage_answer") == "headache"
     assert asyncio.run(ours.retrieve("nobody")) is None
 
 
