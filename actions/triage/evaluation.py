@@ -149,26 +149,32 @@ def _modes(engine: TriageEngine, vignettes: list[Vignette]) -> dict[str, Any]:
 
 
 def plot_confusion(confusion: dict[str, dict[str, int]], title: str, path: Path) -> None:
-    """The per-level confusion matrix as an image (gold rows, predicted columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """The per-level confusion matrix as a PNG (gold rows, given columns; PIL only)."""
+    from PIL import Image, ImageDraw, ImageFont
 
     names = ["self care", "routine", "urgent", "emergency", "ambulance"]
-    grid = [[confusion[g][p] for p in LEVELS] for g in LEVELS]
-    figure, axes = plt.subplots(figsize=(6, 5))
-    axes.imshow(grid, cmap="Blues")
-    for row, values in enumerate(grid):
-        for column, value in enumerate(values):
-            colour = "white" if value > max(map(max, grid)) / 2 else "black"
-            axes.text(column, row, str(value), ha="center", va="center", color=colour)
-    axes.set_xticks(range(5), names, rotation=30)
-    axes.set_yticks(range(5), names)
-    axes.set_xlabel("triage level given")
-    axes.set_ylabel("gold level")
-    axes.set_title(title)
-    figure.tight_layout()
+    cell, left, top = 84, 150, 90
+    image = Image.new("RGB", (left + 5 * cell + 30, top + 5 * cell + 70), "white")
+    draw = ImageDraw.Draw(image)
+    font, small = ImageFont.load_default(size=16), ImageFont.load_default(size=13)
+    draw.text((20, 14), title, font=font, fill="black")
+    draw.text((left, top - 42), "level given (columns)", font=small, fill="black")
+    draw.text((20, top - 42), "gold (rows)", font=small, fill="black")
+    most = max(1, *(v for row in confusion.values() for v in row.values()))
+    for row, gold in enumerate(LEVELS):
+        draw.text((20, top + row * cell + cell // 2 - 8), names[row], font=small, fill="black")
+        for column, given in enumerate(LEVELS):
+            value = confusion[gold][given]
+            shade = 255 - round(200 * value / most)
+            colour = (shade, shade, 255) if row == column else (255, shade, shade)
+            box = (left + column * cell, top + row * cell,
+                   left + (column + 1) * cell, top + (row + 1) * cell)  # fmt: skip
+            draw.rectangle(box, fill=colour if value else "white", outline="grey")
+            draw.text((box[0] + cell // 2 - 8, box[1] + cell // 2 - 8), str(value), font=font,
+                      fill="black")  # fmt: skip
+    for column, name in enumerate(names):
+        draw.text((left + column * cell + 6, top - 22), name, font=small, fill="black")
+    draw.text((20, top + 5 * cell + 20), "blue: right level; red: below the diagonal is "
+              "under-triage, above it over-triage", font=small, fill="black")  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    image.save(path)
