@@ -149,7 +149,7 @@ bench-ehr: $(VENV)/.installed
 
 # Triage on the written vignettes (text alone and with a simulated patient), confusion matrices;
 # the held-out set was written apart from the protocols and is never used to tune them.
-TRIAGE_VIGNETTES := bench/data/triage_vignettes.yml
+TRIAGE_VIGNETTES := bench/data/triage_vignettes.yml bench/data/triage_vignettes_more.yml
 TRIAGE_HELD_OUT := bench/data/triage_vignettes_holdout.yml
 eval-triage: $(VENV)/.installed
 	$(VENV)/bin/healthbot triage validate

@@ -3,7 +3,7 @@
     healthbot triage validate [--dir DIR]
     healthbot triage "my 4 month old has a temperature of 38.5" [--age N --sex F|M]
                      [--answers yes,no,…] [--json]
-    healthbot triage eval bench/data/triage_vignettes.yml [--held-out FILE] [--json] [--plot DIR]
+    healthbot triage eval FILE [FILE …] [--held-out FILE] [--json] [--plot DIR]
 
 With no ``--answers`` the text alone decides (open questions count as "not sure", the safer way);
 ``--answers`` answers the questions the assistant would ask, in the order it asks them.
@@ -82,12 +82,12 @@ def _print(result: Any, as_json: bool) -> None:
         print(f"would ask next: {result.next_question[1].ask}")
 
 
-def _eval(args: argparse.Namespace, path: Path) -> int:
+def _eval(args: argparse.Namespace, paths: list[Path]) -> int:
     from actions.triage.engine import TriageEngine
     from actions.triage.evaluation import evaluate, load_vignettes, plot_confusion
 
     try:
-        vignettes = load_vignettes(path)
+        vignettes = [v for path in paths for v in load_vignettes(path)]
         held = load_vignettes(args.held_out) if args.held_out else []
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -121,10 +121,10 @@ def _run(args: argparse.Namespace) -> int:
     if words[:1] == ["validate"]:
         return _validate(args.dir)
     if words[:1] == ["eval"]:
-        if len(words) != 2:
-            print("usage: healthbot triage eval FILE", file=sys.stderr)
+        if len(words) < 2:
+            print("usage: healthbot triage eval FILE [FILE …] [--held-out FILE]", file=sys.stderr)
             return 2
-        return _eval(args, Path(words[1]))
+        return _eval(args, [Path(word) for word in words[1:]])
     return _text(args, words)
 
 
@@ -138,7 +138,7 @@ def add_triage_commands(commands: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    triage.add_argument("words", nargs="+", help='"free text", or: validate | eval FILE')
+    triage.add_argument("words", nargs="+", help='"free text", or: validate | eval FILE…')
     triage.add_argument("--age", type=float, help="the patient's age in years")
     triage.add_argument("--sex", choices=["F", "M"], help="the patient's sex")
     triage.add_argument("--answers", help="answers to the questions, e.g. yes,no,unsure")

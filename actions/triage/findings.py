@@ -738,6 +738,19 @@ def _vitals(message: _Message, found: Findings) -> list[tuple[int, int]]:
     return [(start, end) for _, start, end in read.values()]
 
 
+_AMBIENT = re.compile(  # the weather or a room, not the patient: "40 degrees outside"
+    r"\b(?:outside|outdoors|out there|heat ?wave|weather|in the sun|room|indoors|in here|"
+    r"in the house|air|water|bath|oven|degree heat|heat)\b"
+)
+
+
+def _ambient(text: str, start: int, end: int) -> bool:
+    """A temperature that describes the surroundings, said just before or after the number."""
+    return bool(_AMBIENT.search(text, max(0, start - 24), start)) or bool(
+        _AMBIENT.search(text[end : end + 24])
+    )
+
+
 def _lay_reading(
     message: _Message,
     names: tuple[str, ...],
@@ -749,6 +762,8 @@ def _lay_reading(
         for match in _mentions(pattern, message.text):
             values = convert(match)
             if values is None or message.clause_suppression(*match.span()) == "negated":
+                continue
+            if "temperature_c" in names and _ambient(message.text, *match.span()):
                 continue
             return {name: (value, *match.span()) for name, value in zip(names, values, strict=True)}
     return {}

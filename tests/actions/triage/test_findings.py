@@ -67,6 +67,8 @@ def test_written_case(reader: Reader, case: dict) -> None:
         (["pain 8/10 for 3 days"], "duration_days", 3),
         (["my dad has chest pain"], "third_person", True),
         (["I'm 40", "my son is 6 years old"], "age_years", 6),  # the later statement wins
+        (["it was 40 degrees outside and I feel dizzy"], "temperature_c", None),  # the weather
+        (["working in 35 degree heat"], "temperature_c", None),
         (["fever of 39.5", "thermometer says 37.2 now"], "temperature_c", 37.2),
         (["I'm on warfarin", "I stopped warfarin last year"], "risks", []),
         (["I have type 2 diabetes", "not on insulin"], "risks", ["diabetes"]),
