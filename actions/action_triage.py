@@ -27,13 +27,16 @@ from healthbot.contract import EVENT_TRIAGE, TRIAGE_ID
 logger = logging.getLogger(__name__)
 
 UNSURE = re.compile(
-    r"^\W*(?:not sure|unsure|i'?m not sure|don'?t know|do not know|no idea|dunno|idk|maybe|"
+    r"^\W*(?:not sure|unsure|i'?m not sure|i'?m unsure|(?:i )?don'?t know|(?:i )?do not know|"
+    r"no idea|dunno|idk|maybe|"
     r"not certain|can'?t tell|hard to say)\b"
 )
-YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|y|ya|aye|correct|i do|i am|it is|he is|she is|"
-                 r"they are|he does|she does|definitely|absolutely)\b")  # fmt: skip
-NO = re.compile(r"^\W*(?:no|nope|nah|n|not really|not at all|never|none|i don'?t|it isn'?t|"
-                r"it'?s not|he isn'?t|she isn'?t|he doesn'?t|she doesn'?t)\b")  # fmt: skip
+# A reply that starts with a plain yes or no answers the question asked; anything else is read
+# by the engine with every question's phrases ("it is worse when I breathe" is not a "yes").
+YES = re.compile(r"^\W*(?:yes|yeah|yep|yup|y|ya|aye|correct|definitely|absolutely|i do|it does|"
+                 r"he does|she does|they do)\b")  # fmt: skip
+NO = re.compile(r"^\W*(?:no|nope|nah|n|not really|not at all|never|none|i don'?t|it doesn'?t|"
+                r"he doesn'?t|she doesn'?t|they don'?t)\b")  # fmt: skip
 BUTTONS = [
     {"title": "Yes", "payload": "/affirm"},
     {"title": "No", "payload": "/deny"},

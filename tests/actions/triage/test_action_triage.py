@@ -170,3 +170,19 @@ def test_the_result_links_the_knowledge_base_page_of_the_complaint(triage, domai
     assert texts[0].startswith("My advice: look after it at home")
     assert "Read more: Headaches (https://www.nhs.uk/conditions/headaches/)" in texts
     assert linker.asked == ["headache"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [("/affirm", "affirm", "yes"), ("/deny", "deny", "no"), ("yes", "affirm", "yes"),
+     ("nope, not at all", "deny", "no"), ("not sure", "deny", "unsure"),
+     ("I don't know", "out_of_scope", "unsure"), ("it is worse when I breathe", "inform", None),
+     ("no rash, but my neck is stiff", "deny", "no"),
+     ("my neck is stiff and I've been sick", "inform", None)],
+)  # fmt: skip
+def test_short_replies_answer_the_question_asked_and_free_text_goes_to_the_engine(
+    text: str, intent: str, expected: str | None
+) -> None:
+    from actions.action_triage import interpret
+
+    assert interpret(None, make_tracker(text, intent)) == expected
