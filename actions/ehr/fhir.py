@@ -20,6 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from actions.ehr.types import Finding, Patient, RecordError
+from healthbot import jsonsafe
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -146,14 +147,14 @@ def _load(data: bytes | str | dict) -> Any:
         return data  # already parsed
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text.lstrip("\ufeff"), parse_int=_parse_int)
+        return jsonsafe.loads(text.lstrip("\ufeff"), parse_int=_parse_int)
     except json.JSONDecodeError as error:
         raise RecordError(
             f"This file is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
         ) from None
     except UnicodeDecodeError:
         raise RecordError("This file is not UTF-8 text, so it cannot be a FHIR record.") from None
-    except RecursionError:
+    except (RecursionError, jsonsafe.JsonTooDeep):
         raise RecordError("This JSON file is nested too deeply to read.") from None
 
 

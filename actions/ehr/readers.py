@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from actions.ehr.types import RecordError
+from healthbot import jsonsafe
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,9 @@ def _unlock(reader: Any) -> bool:
 
 def _fhir_json(text: str, size: int) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = jsonsafe.loads(text)
+    except jsonsafe.JsonTooDeep:
+        raise RecordError("This JSON file is nested too deeply to read.") from None
     except json.JSONDecodeError as error:
         raise RecordError(
             f"This JSON file is not valid (line {error.lineno}, column {error.colno}: "

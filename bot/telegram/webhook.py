@@ -8,7 +8,6 @@ anything without it is refused, so nobody else can inject updates. Bad input get
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 
 from starlette.requests import Request
@@ -16,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
+
+from healthbot import jsonsafe
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def telegram_webhook_route(app: Application, secret: str, path: str = "/telegram
             return JSONResponse({"error": "body too large"}, status_code=413)
         body = await request.body()
         try:
-            data = json.loads(body)
+            data = jsonsafe.loads(body)
             update = Update.de_json(data, app.bot) if isinstance(data, dict) else None
         except Exception as error:  # malformed JSON or a shape PTB can't read: the sender's fault
             logger.warning("webhook update refused (%s)", type(error).__name__)

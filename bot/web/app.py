@@ -41,6 +41,7 @@ from bot.rasa_client import Rasa, RasaUnavailable
 from bot.ratelimit import RateLimiter
 from bot.senders import sender_id
 from bot.web.clinics import Clinic, Clinics
+from healthbot import jsonsafe
 from healthbot.contract import Channel
 from healthbot.settings import Settings
 from healthbot.stores.analyses import AnalysisStore
@@ -337,7 +338,9 @@ def _static_file(name: str, media: str) -> Any:
 
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = jsonsafe.loads(await request.body())
+    except jsonsafe.JsonTooDeep:
+        raise ApiError(400, "invalid_json", "The JSON is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.") from None
     if not isinstance(body, dict):

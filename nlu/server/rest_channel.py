@@ -21,6 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from healthbot import jsonsafe
 from healthbot.contract import clean_text
 from healthbot.settings import get_settings
 from nlu.server import perf
@@ -54,7 +55,9 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             413, "body_too_large", f"Requests can be at most {MAX_BODY_BYTES} bytes."
         )
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = jsonsafe.loads(raw)
+    except jsonsafe.JsonTooDeep:
+        raise RequestError(400, "too_deep", "The JSON is nested too deeply.") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise RequestError(400, "invalid_json", "The body must be UTF-8 JSON.") from None
     if not isinstance(body, dict):

@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from healthbot import jsonsafe
 from healthbot.stores.uploads.types import Kind, UploadRejected
 
 MB = 1024 * 1024
@@ -157,8 +158,8 @@ def _text(data: bytes) -> Checked:
     stripped = text.lstrip()
     if stripped[:1] in {"{", "["}:
         try:
-            json.loads(stripped)
-        except (json.JSONDecodeError, RecursionError):
+            jsonsafe.loads(stripped)
+        except (json.JSONDecodeError, RecursionError, jsonsafe.JsonTooDeep):
             raise UploadRejected(
                 "damaged", "That JSON file is not valid JSON. Please check it and resend."
             ) from None

@@ -257,6 +257,8 @@ def test_forget_me_says_forgotten_so_the_widget_clears_its_copy(edge: Edge) -> N
         (b"{not json", 400, "invalid_json"),
         (b"\xff\xfe\x00\x01binary", 400, "invalid_json"),
         (b"[1, 2, 3]", 400, "invalid_json"),
+        (b'{"clinic": "north", "session": "%s", "text": "hi", "x": ' + b"[" * 5000
+         + b"]" * 5000 + b"}", 400, "invalid_json"),
         (b'{"clinic": "north", "session": "%s", "text": ""}', 400, "empty_text"),
         (b'{"clinic": "north", "session": "%s", "text": "\\u0000\\u0001 "}', 400, "empty_text"),
         (b'{"clinic": "north", "session": "%s", "text": 42}', 400, "invalid_text"),

@@ -24,6 +24,14 @@ from nlu.server.rest_channel import (
         (b"[1, 2]", "invalid_body"),
         (b'"text"', "invalid_body"),
         (b"x" * (300 * 1024), "body_too_large"),
+        (b"[" * 5000 + b"]" * 5000, "too_deep"),
+        (
+            b'{"sender": "a", "message": "hi", "metadata": '
+            + b'{"a": ' * 5000
+            + b"1"
+            + b"}" * 5001,
+            "too_deep",
+        ),
     ],
 )
 def test_bad_bodies_are_refused(raw: bytes, code: str) -> None:
