@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
@@ -42,13 +43,26 @@ def build_gateway(settings: Settings, store: UploadStore | None = None) -> Gatew
     )
 
 
-async def purge_forever(store: UploadStore, interval_s: float = PURGE_INTERVAL_S) -> None:
-    """Delete uploads past retention, now and then every ``interval_s``."""
-    while True:
+class Purgeable(Protocol):
+    def purge_expired(self, now: float | None = None) -> int: ...
+
+
+def purge_once(stores: Sequence[Purgeable]) -> int:
+    """Delete everything past retention in each store; one failing store does not stop the rest.
+    The actions purge on each save too, but a store nobody writes to must still forget."""
+    removed = 0
+    for store in stores:
         try:
-            await asyncio.to_thread(store.purge_expired)
+            removed += store.purge_expired()
         except OSError as error:
             logger.error("retention purge failed: %s", type(error).__name__)
+    return removed
+
+
+async def purge_forever(stores: Sequence[Purgeable], interval_s: float = PURGE_INTERVAL_S) -> None:
+    """Uploads, record analyses and triage records past retention: now, then every hour."""
+    while True:
+        await asyncio.to_thread(purge_once, stores)
         await asyncio.sleep(interval_s)
 
 
@@ -66,7 +80,8 @@ async def serve(settings: Settings) -> None:
         log_level="warning", proxy_headers=False, server_header=False,
     )  # fmt: skip
     server = uvicorn.Server(config)
-    purge = asyncio.create_task(purge_forever(gateway.store))
+    stores = [gateway.store, gateway.analyses, *([gateway.triage] if gateway.triage else [])]
+    purge = asyncio.create_task(purge_forever(stores))
     base = settings.web.public_url or f"http://{settings.web.host}:{settings.web.port}"
     logger.info(
         "edge up: web widget and demo page on %s/ (clinics: %s); REST API on %s/api/v1; "
